@@ -1,0 +1,153 @@
+import type { Kysely, Updateable } from 'kysely';
+import type { Database, SessionRow, SessionsTable } from '../db/tables.js';
+
+/** The columns a session update may write. */
+export type SessionChanges = Omit<Updateable<SessionsTable>, 'userId' | 'sessionId' | 'createdAt'>;
+
+/** Optional lobby filters of a session listing. */
+export interface SessionFilter {
+  channelServerIndex?: number;
+  channelIndex?: number;
+  roomId?: number;
+}
+
+/**
+ * SQL for the sessions table. With an idle timeout, a row not updated within
+ * it is treated as absent by every method, and replaced by the next login.
+ */
+export class SessionStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly idleTimeoutSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Opens a session unless the user has a live one; returns undefined then.
+   * One statement, so two logins racing cannot both succeed.
+   */
+  create(userId: number, sessionId: string): Promise<SessionRow | undefined> {
+    const now = this.timestamp();
+    const cutoff = this.cutoff();
+    return this.db
+      .insertInto('sessions')
+      .values({ userId, sessionId, createdAt: now, updatedAt: now })
+      .onConflict((conflict) => {
+        const target = conflict.column('userId');
+        if (cutoff === undefined) return target.doNothing();
+        return target
+          .doUpdateSet((eb) => ({
+            sessionId: eb.ref('excluded.sessionId'),
+            externalIpAddress: '0.0.0.0',
+            externalClientPort: 0,
+            externalServerPort: 0,
+            externalTvPort: 0,
+            internalIpAddress: '0.0.0.0',
+            internalClientPort: 0,
+            internalServerPort: 0,
+            internalTvPort: 0,
+            currentChannelServerIndex: 0,
+            currentChannelIndex: 0,
+            currentRoomId: 0,
+            createdAt: now,
+            updatedAt: now,
+          }))
+          .where('sessions.updatedAt', '<', cutoff);
+      })
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  find(userId: number): Promise<SessionRow | undefined> {
+    return this.live(
+      this.db.selectFrom('sessions').selectAll().where('userId', '=', userId),
+    ).executeTakeFirst();
+  }
+
+  findBySessionId(sessionId: string): Promise<SessionRow | undefined> {
+    return this.live(
+      this.db.selectFrom('sessions').selectAll().where('sessionId', '=', sessionId),
+    ).executeTakeFirst();
+  }
+
+  /** One page of live sessions in owner order, optionally in one channel or room. */
+  list(offset: number, length: number, filter: SessionFilter): Promise<SessionRow[]> {
+    let query = this.live(this.db.selectFrom('sessions').selectAll());
+    if (filter.channelServerIndex !== undefined) {
+      query = query.where('currentChannelServerIndex', '=', filter.channelServerIndex);
+    }
+    if (filter.channelIndex !== undefined) {
+      query = query.where('currentChannelIndex', '=', filter.channelIndex);
+    }
+    if (filter.roomId !== undefined) query = query.where('currentRoomId', '=', filter.roomId);
+    return query.orderBy('userId').limit(length).offset(offset).execute();
+  }
+
+  /** Writes the given columns (and marks activity); undefined if there is no live session. */
+  update(userId: number, changes: SessionChanges): Promise<SessionRow | undefined> {
+    return this.live(
+      this.db
+        .updateTable('sessions')
+        .set({ ...changes, updatedAt: this.timestamp() })
+        .where('userId', '=', userId),
+    )
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Deletes a live session by owner; returns it, or undefined if there was none. */
+  remove(userId: number): Promise<SessionRow | undefined> {
+    return this.live(this.db.deleteFrom('sessions').where('userId', '=', userId))
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Deletes a live session by its own id. */
+  removeBySessionId(sessionId: string): Promise<SessionRow | undefined> {
+    return this.live(this.db.deleteFrom('sessions').where('sessionId', '=', sessionId))
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Deletes every session, live or stale; returns how many went. */
+  async removeAll(): Promise<number> {
+    const result = await this.db.deleteFrom('sessions').executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** How many live sessions there are. */
+  async count(): Promise<number> {
+    const row = await this.live(
+      this.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number | string>().as('n')),
+    ).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Deletes sessions idle past the timeout; returns how many went. */
+  async sweepIdle(): Promise<number> {
+    const cutoff = this.cutoff();
+    if (cutoff === undefined) return 0;
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where('updatedAt', '<', cutoff)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Adds the "still live" condition to a query when an idle timeout is set. */
+  private live<Q extends { where: WhereUpdatedAt<Q> }>(query: Q): Q {
+    const cutoff = this.cutoff();
+    return cutoff === undefined ? query : query.where('updatedAt', '>=', cutoff);
+  }
+
+  private cutoff(): string | undefined {
+    if (this.idleTimeoutSeconds === 0) return undefined;
+    return new Date(this.now() - this.idleTimeoutSeconds * 1_000).toISOString();
+  }
+
+  private timestamp(): string {
+    return new Date(this.now()).toISOString();
+  }
+}
+
+type WhereUpdatedAt<Q> = (column: 'updatedAt', op: '>=', value: string) => Q;

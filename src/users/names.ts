@@ -1,0 +1,39 @@
+import { PLAYER_NAME_MAX_LENGTH } from '../limits.js';
+
+/**
+ * Characters a player name may not hold: control, format (zero-width and
+ * direction marks), private-use, unassigned and surrogate code points, line
+ * and paragraph separators, and everything Unicode marks as ignorable
+ * (Hangul fillers, variation selectors), which would let two names look alike.
+ */
+const INVISIBLE = /[\p{C}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+
+/** Other spaces than the plain one (no-break, ideographic, ...) are refused too. */
+const ODD_SPACE = /[^\P{Zs} ]/u;
+
+/** The key under which login names are unique: ASCII, so lower case is enough. */
+export function userNameKey(userName: string): string {
+  return userName.toLowerCase();
+}
+
+/**
+ * The key under which player names are unique: NFKC folds look-alike forms
+ * (full-width letters, ligatures), and the upper-then-lower round trip
+ * approximates Unicode case folding (ß and ss, final and medial sigma).
+ */
+export function playerNameKey(playerName: string): string {
+  return playerName.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+}
+
+/** Why a player name is refused, or undefined when it is acceptable. */
+export function playerNameProblem(playerName: string): string | undefined {
+  const length = [...playerName].length;
+  if (length < 1 || length > PLAYER_NAME_MAX_LENGTH) {
+    return `must be 1 to ${PLAYER_NAME_MAX_LENGTH} characters long`;
+  }
+  if (INVISIBLE.test(playerName) || ODD_SPACE.test(playerName)) {
+    return 'must not contain invisible, control, format or private-use characters';
+  }
+  if (playerName.trim() !== playerName) return 'must not start or end with a space';
+  return undefined;
+}

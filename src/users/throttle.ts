@@ -1,0 +1,94 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/tables.js';
+import { TooManyAttempts } from '../http/errors.js';
+
+/** How many failures open a lock-out, and for how long failures are counted. */
+export interface ThrottleLimits {
+  maxFailures: number;
+  maxFailuresPerAddress: number;
+  windowSeconds: number;
+}
+
+/**
+ * Counts failed logins per user name and per address in the database, so that
+ * every process on one PostgreSQL sees the same counts. Every login of a game
+ * server arrives from the master server's address, so the address limit is a
+ * high ceiling against spraying many names, and the user limit does the rest.
+ */
+export class LoginThrottle {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly limits: ThrottleLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Throws TooManyAttempts while the user name or the address is locked out. */
+  async check(userNameKey: string, address: string): Promise<void> {
+    const subjects = [userSubject(userNameKey), addressSubject(address)];
+    const rows = await this.db
+      .selectFrom('loginFailures')
+      .selectAll()
+      .where('subject', 'in', subjects)
+      .where('windowStart', '>=', this.windowCutoff())
+      .execute();
+    for (const row of rows) {
+      const limit =
+        row.subject === subjects[0] ? this.limits.maxFailures : this.limits.maxFailuresPerAddress;
+      if (row.failures >= limit) throw new TooManyAttempts(this.secondsLeft(row.windowStart));
+    }
+  }
+
+  /** Counts one failed login against the user name and the address. */
+  async recordFailure(userNameKey: string, address: string): Promise<void> {
+    const now = new Date(this.now()).toISOString();
+    const cutoff = this.windowCutoff();
+    const expired = sql<boolean>`login_failures.window_start < ${cutoff}`;
+    await this.db
+      .insertInto('loginFailures')
+      .values([
+        { subject: userSubject(userNameKey), failures: 1, windowStart: now },
+        { subject: addressSubject(address), failures: 1, windowStart: now },
+      ])
+      .onConflict((conflict) =>
+        conflict.column('subject').doUpdateSet({
+          failures: sql`case when ${expired} then 1 else login_failures.failures + 1 end`,
+          windowStart: sql`case when ${expired} then ${now} else login_failures.window_start end`,
+        }),
+      )
+      .execute();
+  }
+
+  /** Forgets the user name's failures after a successful login. */
+  async clear(userNameKey: string): Promise<void> {
+    await this.db
+      .deleteFrom('loginFailures')
+      .where('subject', '=', userSubject(userNameKey))
+      .execute();
+  }
+
+  /** Deletes counters whose window has passed; returns how many went. */
+  async sweep(): Promise<number> {
+    const result = await this.db
+      .deleteFrom('loginFailures')
+      .where('windowStart', '<', this.windowCutoff())
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  private windowCutoff(): string {
+    return new Date(this.now() - this.limits.windowSeconds * 1_000).toISOString();
+  }
+
+  private secondsLeft(windowStart: string | Date): number {
+    const end = new Date(windowStart).getTime() + this.limits.windowSeconds * 1_000;
+    return Math.max(1, Math.ceil((end - this.now()) / 1_000));
+  }
+}
+
+function userSubject(userNameKey: string): string {
+  return `user:${userNameKey}`;
+}
+
+function addressSubject(address: string): string {
+  return `addr:${address}`;
+}
