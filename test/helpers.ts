@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import postgres from 'postgres';
+import { buildApp } from '../src/app.js';
+import { type Config, loadConfig } from '../src/config.js';
+import { openStorage, type Storage } from '../src/db/dialect.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+
+/** The PostgreSQL server the suite runs against, or undefined for the embedded database. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+
+/** Which engine this run of the suite tests, for test names. */
+export const ENGINE = TEST_DATABASE_URL ? 'postgres' : 'sqlite';
+
+/** A configuration as the defaults give it, with the fields a test changes. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ DATA_DIR: ':memory:' }), ...overrides };
+}
+
+/** A database of its own for one test: a fresh PostgreSQL database, or SQLite in memory. */
+export interface TestDatabase {
+  storage: Storage;
+  /** The URL of the fresh PostgreSQL database, for tests that start processes. */
+  url?: string;
+  /** Closes the storage and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** Creates and migrates an empty database on the engine under test. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!TEST_DATABASE_URL) {
+    const storage = openStorage({ kind: 'sqlite', file: ':memory:' });
+    await migrateToLatest(storage.db);
+    return { storage, drop: () => storage.close() };
+  }
+  const name = `cso2_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const storage = openStorage({ kind: 'postgres', url: url.toString() });
+  await migrateToLatest(storage.db);
+  return {
+    storage,
+    url: url.toString(),
+    drop: async () => {
+      await storage.close();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/** A built app on a fresh database. */
+export interface TestApp {
+  app: FastifyInstance;
+  database: TestDatabase;
+  /** Closes the app and drops its database. */
+  close(): Promise<void>;
+}
+
+/** Builds the app on a fresh database; close it in `after` or `afterEach`. */
+export async function startApp(
+  overrides: Partial<Config> = {},
+  options: { now?: () => number } = {},
+): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const app = await buildApp({
+    config: testConfig(overrides),
+    storage: database.storage,
+    logger: false,
+    ...options,
+  });
+  await app.ready();
+  return {
+    app,
+    database,
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+/** Sends a JSON request in process; `body` is sent as JSON when given. */
+export function call(
+  app: FastifyInstance,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  if (body === undefined) return app.inject({ method, url, headers });
+  return app.inject({
+    method,
+    url,
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: JSON.stringify(body),
+  });
+}
+
+let userCounter = 0;
+
+/** Sign-up fields for a new, unique user; pass fields to override. */
+export function newUser(
+  overrides: Partial<{ username: string; playername: string; password: string }> = {},
+) {
+  userCounter += 1;
+  return {
+    username: `user${userCounter}`,
+    playername: `Player ${userCounter}`,
+    password: `secret-${userCounter}`,
+    ...overrides,
+  };
+}
+
+/** Signs a new user up and returns their fields with the new id. */
+export async function signUp(app: FastifyInstance, overrides: Parameters<typeof newUser>[0] = {}) {
+  const user = newUser(overrides);
+  const response = await call(app, 'POST', '/users', user);
+  if (response.statusCode !== 201) throw new Error(`sign-up failed: ${response.body}`);
+  return { ...user, userId: response.json().userId as number };
+}
+
+/** Signs a user up and logs them in; returns the user and the new session. */
+export async function signUpAndLogIn(app: FastifyInstance) {
+  const user = await signUp(app);
+  const response = await call(app, 'POST', '/sessions', {
+    username: user.username,
+    password: user.password,
+  });
+  if (response.statusCode !== 201) throw new Error(`login failed: ${response.body}`);
+  return { user, session: response.json() };
+}
+
+/** Every row of every table, to show that a refused request changed nothing. */
+export async function snapshot(storage: Storage): Promise<string> {
+  const users = await storage.db.selectFrom('users').selectAll().orderBy('id').execute();
+  const sessions = await storage.db.selectFrom('sessions').selectAll().orderBy('userId').execute();
+  return JSON.stringify({ users, sessions });
+}
