@@ -27,8 +27,6 @@ export interface Config {
   loginWindow: number;
   /** Failed logins from one address within the window before it is refused. */
   loginMaxFailuresPerAddress: number;
-  /** Milliseconds a request may wait for the database before it is answered 503. */
-  databaseTimeout: number;
 }
 
 /** Thrown when the environment holds values the service cannot run with. */
@@ -66,7 +64,6 @@ export function loadConfig(env: Env = process.env): Config {
     loginMaxFailures: read.integer('LOGIN_MAX_FAILURES', 5, 1, 1_000),
     loginWindow: read.integer('LOGIN_WINDOW', 900, 1, 86_400),
     loginMaxFailuresPerAddress: read.integer('LOGIN_MAX_FAILURES_PER_ADDRESS', 1_000, 1, 1e9),
-    databaseTimeout: read.integer('DATABASE_TIMEOUT', 5_000, 100, 600_000),
   };
 
   if (config.serviceKeys.length === 0 && !config.allowOpenAccess && !isLoopback(config.host)) {
