@@ -92,7 +92,7 @@ export class UserService {
    */
   async authenticate(userName: string, password: string, address: string): Promise<number> {
     const key = userNameKey(userName);
-    await this.throttle.check(key, address);
+    const hadFailures = await this.throttle.check(key, address);
 
     const row = await this.store.findByNameKey(key);
     const plausible =
@@ -108,7 +108,7 @@ export class UserService {
       await this.throttle.recordFailure(key, address);
       throw wrongCredentials();
     }
-    await this.throttle.clear(key);
+    if (hadFailures) await this.throttle.clear(key);
     if (needsRehash)
       await this.store.replaceHash(row.id, row.passwordHash, await hashPassword(password));
     return row.id;

@@ -22,8 +22,11 @@ export class LoginThrottle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Throws TooManyAttempts while the user name or the address is locked out. */
-  async check(userNameKey: string, address: string): Promise<void> {
+  /**
+   * Throws TooManyAttempts while the user name or the address is locked out;
+   * otherwise tells whether the user name has failures to clear on success.
+   */
+  async check(userNameKey: string, address: string): Promise<boolean> {
     const subjects = [userSubject(userNameKey), addressSubject(address)];
     const rows = await this.db
       .selectFrom('loginFailures')
@@ -31,11 +34,14 @@ export class LoginThrottle {
       .where('subject', 'in', subjects)
       .where('windowStart', '>=', this.windowCutoff())
       .execute();
+    let userFailures = false;
     for (const row of rows) {
-      const limit =
-        row.subject === subjects[0] ? this.limits.maxFailures : this.limits.maxFailuresPerAddress;
+      const isUser = row.subject === subjects[0];
+      const limit = isUser ? this.limits.maxFailures : this.limits.maxFailuresPerAddress;
       if (row.failures >= limit) throw new TooManyAttempts(this.secondsLeft(row.windowStart));
+      userFailures ||= isUser;
     }
+    return userFailures;
   }
 
   /** Counts one failed login against the user name and the address. */
