@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import postgres from 'postgres';
@@ -5,6 +6,7 @@ import { buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { openStorage, type Storage } from '../src/db/dialect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { playerNameKey, userNameKey } from '../src/users/names.js';
 
 /** The PostgreSQL server the suite runs against, or undefined for the embedded database. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
@@ -138,4 +140,44 @@ export async function snapshot(storage: Storage): Promise<string> {
   const users = await storage.db.selectFrom('users').selectAll().orderBy('id').execute();
   const sessions = await storage.db.selectFrom('sessions').selectAll().orderBy('userId').execute();
   return JSON.stringify({ users, sessions });
+}
+
+/**
+ * Checks that an answer is an RFC 9457 problem of the given status, and that
+ * its detail names the field at fault when one is given. Returns the body.
+ */
+export function expectProblem(
+  response: LightMyRequestResponse,
+  status: number,
+  field?: string,
+): { status: number; title: string; detail: string; field?: string } {
+  assert.equal(response.statusCode, status, response.body);
+  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+  const problem = response.json();
+  assert.equal(problem.status, status);
+  assert.equal(typeof problem.title, 'string');
+  assert.notEqual(problem.title, '');
+  assert.equal(typeof problem.detail, 'string');
+  if (field !== undefined) {
+    assert.ok(problem.detail.includes(field), `detail "${problem.detail}" should name ${field}`);
+  }
+  return problem;
+}
+
+/** Writes a user row straight to the database, as an import of old accounts would. */
+export async function insertUserRow(
+  storage: Storage,
+  fields: { userName: string; playerName: string; passwordHash: string },
+): Promise<number> {
+  const row = await storage.db
+    .insertInto('users')
+    .values({
+      ...fields,
+      userNameKey: userNameKey(fields.userName),
+      playerNameKey: playerNameKey(fields.playerName),
+      createdAt: new Date().toISOString(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
