@@ -27,7 +27,7 @@ export class SessionService {
   }
 
   async getBySessionId(sessionId: string): Promise<Session> {
-    return toSession(orNotFound(await this.store.findBySessionId(sessionId)));
+    return toSession(orNotFound(await this.store.findBySessionId(sessionIdKey(sessionId))));
   }
 
   async list(offset: number, length: number, filter: SessionFilter): Promise<Session[]> {
@@ -46,7 +46,7 @@ export class SessionService {
     const changes = toChanges(patch);
     if (patch.sessionId !== undefined) {
       const current = orNotFound(await this.store.find(ownerId));
-      if (current.sessionId !== patch.sessionId) {
+      if (current.sessionId !== sessionIdKey(patch.sessionId)) {
         throw invalidField('body.sessionId', 'cannot change');
       }
     }
@@ -79,7 +79,7 @@ export class SessionService {
   }
 
   async removeBySessionId(sessionId: string): Promise<Session> {
-    return toSession(orNotFound(await this.store.removeBySessionId(sessionId)));
+    return toSession(orNotFound(await this.store.removeBySessionId(sessionIdKey(sessionId))));
   }
 
   removeAll(): Promise<number> {
@@ -112,6 +112,15 @@ export function toSession(row: SessionRow): Session {
     currentChannelIndex: row.currentChannelIndex,
     currentRoomId: row.currentRoomId,
   };
+}
+
+/**
+ * A uuid as the service stores it. Clients may write one in upper case
+ * (RFC 9562 makes case irrelevant); PostgreSQL's uuid type ignores it, SQLite's
+ * text comparison would not, so both engines get the lower-case form.
+ */
+function sessionIdKey(sessionId: string): string {
+  return sessionId.toLowerCase();
 }
 
 function orNotFound(row: SessionRow | undefined): SessionRow {
