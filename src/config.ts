@@ -112,6 +112,14 @@ function readServiceKeys(read: EnvReader): string[] {
     }
   }
   keys = keys.map((key) => key.trim()).filter((key) => key !== '');
+  // An operator who set either variable wants keys; starting open instead would fail open.
+  if (keys.length === 0 && (inline !== undefined || file !== undefined)) {
+    read.fail(
+      inline !== undefined ? 'SERVICE_KEYS' : 'SERVICE_KEYS_FILE',
+      'at least one key',
+      'no key',
+    );
+  }
   const short = keys.filter((key) => key.length < SERVICE_KEY_MIN_LENGTH).length;
   if (short > 0) {
     read.fail(
