@@ -1,0 +1,216 @@
+import { cpus, release, totalmem } from 'node:os';
+import type { QueryPlan } from './explain.js';
+import type { HashRate } from './hashing.js';
+import type { PhaseResult } from './load.js';
+
+/** The results of one service run on one database. */
+export interface EngineRun {
+  engine: 'sqlite' | 'postgres';
+  /** A label for the table: the engine and the seeded size. */
+  label: string;
+  results: PhaseResult[];
+  /** The service's VmHWM when the run ended, in MiB. */
+  peakMiB: number;
+}
+
+/** Everything one `npm run bench` measured. */
+export interface BenchReport {
+  command: string;
+  connections: number;
+  duration: number;
+  postgresVersion: string;
+  ceiling: PhaseResult;
+  argon2: HashRate;
+  legacy: HashRate;
+  runs: EngineRun[];
+  /** The 1k-user and the 1M-user PostgreSQL runs, when the scale step ran. */
+  scale?: { small: EngineRun; large: EngineRun };
+  plans: Array<{ label: string; plans: QueryPlan[] }>;
+}
+
+/** Least login rate through the service, as a fraction of the bare hash rate. */
+const LOGIN_TARGET = 0.85;
+/** Least figure at scale, as a fraction of the same figure at 1,000 users. */
+const SCALE_TARGET = 0.8;
+/** Most p99 latency of session reads on PostgreSQL, in ms. */
+const SESSION_READ_P99_MS = 15;
+/** Most resident memory under load, in MiB. */
+const MEMORY_LIMIT_MIB = 200;
+
+/** Renders the report as Markdown, ready to paste into bench/RESULTS.md. */
+export function renderReport(report: BenchReport): string {
+  return [
+    machine(report),
+    throughput(report),
+    hashing(report),
+    memory(report),
+    report.scale ? scale(report.scale) : '',
+    ...report.plans.map(({ label, plans }) => explainTable(label, plans)),
+  ]
+    .filter((section) => section !== '')
+    .join('\n\n');
+}
+
+function machine(report: BenchReport): string {
+  const cpu = cpus();
+  return [
+    '### Machine and command',
+    '',
+    `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores; memory ${gib(totalmem())} GiB`,
+    `- Linux ${release()}, Node ${process.version}, PostgreSQL ${report.postgresVersion}`,
+    `- \`${report.command}\`: ${report.connections} connections, ${report.duration} s a phase,` +
+      ' autocannon in the same machine (it takes part of the two cores)',
+    `- measured ${new Date().toISOString()}`,
+  ].join('\n');
+}
+
+function throughput(report: BenchReport): string {
+  const ceiling = report.ceiling.requestsPerSecond;
+  const rows = [
+    row(['ceiling', report.ceiling.phase.name, ...figures(report.ceiling), '1.00', '']),
+  ];
+  for (const run of report.runs) {
+    for (const result of run.results) {
+      const ratio = result.requestsPerSecond / ceiling;
+      const target = ceilingTarget(run, result, ratio);
+      rows.push(row([run.label, result.phase.name, ...figures(result), fixed(ratio), target]));
+    }
+  }
+  return [
+    `### Requests (${report.connections} connections, ${report.duration} s each)`,
+    '',
+    row([
+      'database',
+      'request',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'RSS MiB',
+      '× ceiling',
+      'target',
+    ]),
+    row(Array(9).fill('---')),
+    ...rows,
+  ].join('\n');
+}
+
+function figures(result: PhaseResult): string[] {
+  return [
+    Math.round(result.requestsPerSecond).toString(),
+    result.p50.toString(),
+    result.p99.toString(),
+    result.errors.toString(),
+    result.peakRssMiB.toFixed(0),
+  ];
+}
+
+function ceilingTarget(run: EngineRun, result: PhaseResult, ratio: number): string {
+  const checks: string[] = [];
+  const least = result.phase.ceilingTarget?.[run.engine];
+  if (least !== undefined) checks.push(`≥ ${least} ${mark(ratio >= least)}`);
+  if (run.engine === 'postgres' && result.phase.name.startsWith('GET /sessions/:')) {
+    checks.push(`p99 < ${SESSION_READ_P99_MS} ms ${mark(result.p99 < SESSION_READ_P99_MS)}`);
+  }
+  if (result.phase.login) checks.push('see hashing');
+  return checks.join(', ');
+}
+
+function hashing(report: BenchReport): string {
+  const rows: string[] = [];
+  for (const run of report.runs) {
+    for (const result of run.results) {
+      if (!result.phase.login) continue;
+      const bare = result.phase.login === 'legacy' ? report.legacy : report.argon2;
+      const ratio = result.operationsPerSecond / bare.perSecond;
+      const target = result.phase.login === 'argon2' ? `≥ ${LOGIN_TARGET} ` : '';
+      rows.push(
+        row([
+          run.label,
+          bare.name,
+          bare.perSecond.toFixed(1),
+          result.operationsPerSecond.toFixed(1),
+          fixed(ratio),
+          target + (target ? mark(ratio >= LOGIN_TARGET) : ''),
+        ]),
+      );
+    }
+  }
+  return [
+    `### Password hashing (${report.connections} in flight, the service's ARGON2_OPTIONS)`,
+    '',
+    row(['database', 'bare work', 'bare /s', 'logins/s', 'ratio', 'target']),
+    row(Array(6).fill('---')),
+    ...rows,
+  ].join('\n');
+}
+
+function memory(report: BenchReport): string {
+  const runs = report.scale ? [...report.runs, report.scale.large] : report.runs;
+  const rows = runs.map((run) => {
+    const underLoad = Math.max(...run.results.map((result) => result.peakRssMiB));
+    const ok = mark(run.peakMiB < MEMORY_LIMIT_MIB);
+    return row([
+      run.label,
+      underLoad.toFixed(0),
+      run.peakMiB.toFixed(0),
+      `< ${MEMORY_LIMIT_MIB} ${ok}`,
+    ]);
+  });
+  return [
+    '### Service memory',
+    '',
+    row(['database', 'largest VmRSS sampled, MiB', 'VmHWM, MiB', 'target']),
+    row(Array(4).fill('---')),
+    ...rows,
+  ].join('\n');
+}
+
+function scale(runs: { small: EngineRun; large: EngineRun }): string {
+  const rows = runs.large.results.map((large) => {
+    const small = runs.small.results.find((result) => result.phase === large.phase);
+    const before = small?.operationsPerSecond ?? Number.NaN;
+    const ratio = large.operationsPerSecond / before;
+    return row([
+      large.phase.name,
+      before.toFixed(0),
+      large.operationsPerSecond.toFixed(0),
+      fixed(ratio),
+      `${small?.p99 ?? '?'} / ${large.p99}`,
+      `≥ ${SCALE_TARGET} ${mark(ratio >= SCALE_TARGET)}`,
+    ]);
+  });
+  return [
+    `### Scale on PostgreSQL: ${runs.small.label} against ${runs.large.label}`,
+    '',
+    row(['request', 'ops/s small', 'ops/s large', 'ratio', 'p99 ms small / large', 'target']),
+    row(Array(6).fill('---')),
+    ...rows,
+  ].join('\n');
+}
+
+function explainTable(label: string, plans: QueryPlan[]): string {
+  return [
+    `### Hot queries on ${label} (EXPLAIN of the statements the stores issue)`,
+    '',
+    row(['query', 'plan', 'index']),
+    row(['---', '---', '---']),
+    ...plans.map((plan) => row([plan.name, plan.plan, mark(plan.indexed)])),
+  ].join('\n');
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+}
+
+function mark(ok: boolean): string {
+  return ok ? '✓' : '✗';
+}
+
+function fixed(ratio: number): string {
+  return Number.isFinite(ratio) ? ratio.toFixed(2) : '-';
+}
+
+function gib(bytes: number): string {
+  return (bytes / 1_024 ** 3).toFixed(0);
+}
