@@ -445,6 +445,16 @@ describe(`malformed requests (${ENGINE})`, () => {
     });
   }
 
+  it('should answer 413 and change nothing when the body is over the size limit', async () => {
+    const before = await snapshot(t.database.storage);
+    const response = await call(t.app, 'PUT', `/sessions/${ids.owner}`, {
+      currentRoomId: 5,
+      padding: 'x'.repeat(64 * 1_024),
+    });
+    expectProblem(response, 413, 'body');
+    assert.equal(await snapshot(t.database.storage), before);
+  });
+
   it('should refuse a JSON body sent as text/plain', async () => {
     const before = await snapshot(t.database.storage);
     const response = await t.app.inject({
