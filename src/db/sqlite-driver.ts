@@ -1,0 +1,185 @@
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+  SelectQueryNode,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
+
+/**
+ * Kysely on better-sqlite3 with group commit. With `synchronous=FULL` every
+ * commit waits for the disk, which caps one-statement transactions at a few
+ * hundred a second. Here, reads run at once, while the writes that arrive in
+ * one turn of the event loop are run together in one transaction, each inside
+ * a savepoint of its own so that one failing statement undoes only itself.
+ * A write's promise settles only after that transaction is on disk, so an
+ * answered write is never lost. Explicit transactions (`db.transaction()`)
+ * take the database to themselves: queued writes wait until they end, and
+ * reads from outside see their uncommitted rows, so use them only where no
+ * other traffic runs (the migrations at start).
+ */
+export function sqliteDialect(database: SqliteDatabase): Dialect {
+  return {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new GroupCommitDriver(database),
+    createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+}
+
+interface QueuedWrite {
+  query: CompiledQuery;
+  resolve: (result: QueryResult<unknown>) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Owns the one SQLite connection and the queue of writes waiting for the next commit. */
+class GroupCommitDriver implements Driver {
+  private queue: QueuedWrite[] = [];
+  private flushScheduled = false;
+  private transactionOwner: DatabaseConnection | undefined;
+  private transactionDone: Promise<void> = Promise.resolve();
+  private endTransaction = () => {};
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new GroupCommitConnection(this);
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    while (this.transactionOwner) await this.transactionDone;
+    this.flush();
+    let end = () => {};
+    this.transactionDone = new Promise((resolve) => {
+      end = resolve;
+    });
+    this.transactionOwner = connection;
+    this.endTransaction = end;
+    this.db.exec('begin immediate');
+  }
+
+  async commitTransaction(): Promise<void> {
+    this.finishTransaction('commit');
+  }
+
+  async rollbackTransaction(): Promise<void> {
+    this.finishTransaction('rollback');
+  }
+
+  async releaseConnection(): Promise<void> {}
+
+  async destroy(): Promise<void> {
+    this.flush();
+    this.db.close();
+  }
+
+  /** Runs a statement now (reads, and statements of the open transaction) or queues it. */
+  execute(connection: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<unknown>> {
+    if (this.transactionOwner === connection || SelectQueryNode.is(query.query)) {
+      try {
+        return Promise.resolve(this.run(query));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ query, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private finishTransaction(command: 'commit' | 'rollback'): void {
+    try {
+      this.db.exec(command);
+    } finally {
+      this.transactionOwner = undefined;
+      this.endTransaction();
+      this.scheduleFlush();
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.queue.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (!this.transactionOwner) this.flush();
+    });
+  }
+
+  /** Runs every queued write in one transaction and settles them once it is committed. */
+  private flush(): void {
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+
+    const outcomes: Array<{ result?: QueryResult<unknown>; error?: unknown }> = [];
+    try {
+      this.db.exec('begin immediate');
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    for (const write of batch) outcomes.push(this.runIsolated(write.query));
+    try {
+      this.db.exec('commit');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('rollback');
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.result) write.resolve(outcome.result);
+      else write.reject(outcome?.error);
+    });
+  }
+
+  /** Runs one write inside a savepoint, so that its failure undoes only its own changes. */
+  private runIsolated(query: CompiledQuery): { result?: QueryResult<unknown>; error?: unknown } {
+    this.db.exec('savepoint write');
+    try {
+      const result = this.run(query);
+      this.db.exec('release write');
+      return { result };
+    } catch (error) {
+      this.db.exec('rollback to write');
+      this.db.exec('release write');
+      return { error };
+    }
+  }
+
+  private run(query: CompiledQuery): QueryResult<unknown> {
+    const statement = this.db.prepare(query.sql);
+    const parameters = query.parameters as unknown[];
+    if (statement.reader) return { rows: statement.all(parameters) };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return {
+      numAffectedRows: BigInt(changes),
+      insertId: BigInt(lastInsertRowid),
+      rows: [],
+    };
+  }
+}
+
+/** A handle Kysely holds while it runs statements; all handles share the driver's connection. */
+class GroupCommitConnection implements DatabaseConnection {
+  constructor(private readonly driver: GroupCommitDriver) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.driver.execute(this, query) as Promise<QueryResult<R>>;
+  }
+
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming queries are not supported on SQLite here');
+  }
+}
