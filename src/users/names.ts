@@ -1,4 +1,4 @@
-import { PLAYER_NAME_MAX_LENGTH } from '../limits.js';
+import { PLAYER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from '../limits.js';
 
 /**
  * Characters a player name may not hold: control, format (zero-width and
@@ -10,6 +10,20 @@ const INVISIBLE = /[\p{C}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 
 /** Other spaces than the plain one (no-break, ideographic, ...) are refused too. */
 const ODD_SPACE = /[^\P{Zs} ]/u;
+
+const USER_NAME = new RegExp(USER_NAME_PATTERN);
+
+/**
+ * The user name key that no account can have, for logins with a name that
+ * breaks the sign-up pattern: such text (control characters included) is
+ * never looked up or stored as typed.
+ */
+export const IMPOSSIBLE_USER_NAME_KEY = '';
+
+/** Whether a login name has the form sign-up accepts, and so could exist. */
+export function isUserName(userName: string): boolean {
+  return USER_NAME.test(userName);
+}
 
 /** The key under which login names are unique: ASCII, so lower case is enough. */
 export function userNameKey(userName: string): string {

@@ -2,7 +2,13 @@ import { uniqueViolation } from '../db/faults.js';
 import type { UserRow } from '../db/tables.js';
 import { conflict, invalidField, notFound, wrongCredentials } from '../http/errors.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../limits.js';
-import { playerNameKey, playerNameProblem, userNameKey } from './names.js';
+import {
+  IMPOSSIBLE_USER_NAME_KEY,
+  isUserName,
+  playerNameKey,
+  playerNameProblem,
+  userNameKey,
+} from './names.js';
 import { hashPassword, verifyDummy, verifyPassword } from './passwords.js';
 import { PROFILE_FIELDS, type SignUpBody, type User, type UserUpdateBody } from './schemas.js';
 import type { UserChanges, UserStore } from './store.js';
@@ -42,6 +48,7 @@ export class UserService {
   }
 
   async getByName(userName: string): Promise<User> {
+    if (!isUserName(userName)) throw notFound('user');
     const row = await this.store.findByNameKey(userNameKey(userName));
     if (!row) throw notFound('user');
     return toUser(row);
@@ -88,15 +95,22 @@ export class UserService {
 
   /**
    * Checks a login and returns the user's id. Unknown names and wrong passwords
-   * fail alike, in the same time; a legacy hash is upgraded on success.
+   * fail alike, in the same time; a legacy hash is upgraded on success. A name
+   * that breaks the sign-up pattern cannot exist, so it is counted under one
+   * shared throttle key and never reaches the database as typed.
    */
   async authenticate(userName: string, password: string, address: string): Promise<number> {
-    const key = userNameKey(userName);
+    const key = isUserName(userName) ? userNameKey(userName) : IMPOSSIBLE_USER_NAME_KEY;
+    return this.throttle.oneAtATime(key, () => this.checkPassword(key, password, address));
+  }
+
+  private async checkPassword(key: string, password: string, address: string): Promise<number> {
     const hadFailures = await this.throttle.check(key, address);
 
     const row = await this.store.findByNameKey(key);
-    const plausible =
-      password.length >= PASSWORD_MIN_LENGTH && password.length <= PASSWORD_MAX_LENGTH;
+    // Code points, as the sign-up schema counts them, not UTF-16 units.
+    const length = [...password].length;
+    const plausible = length >= PASSWORD_MIN_LENGTH && length <= PASSWORD_MAX_LENGTH;
     if (!row || !plausible) {
       await verifyDummy();
       await this.throttle.recordFailure(key, address);

@@ -14,13 +14,41 @@ export interface ThrottleLimits {
  * every process on one PostgreSQL sees the same counts. Every login of a game
  * server arrives from the master server's address, so the address limit is a
  * high ceiling against spraying many names, and the user limit does the rest.
+ *
+ * Logins of one user name take turns within a process (see `oneAtATime`), so
+ * concurrent guesses cannot all pass `check` before the first failure is
+ * counted. Across processes, each may have one guess in flight, so a burst
+ * gets at most one extra guess a process past the limit.
  */
 export class LoginThrottle {
+  /** The last login of each user name in flight in this process; the next one waits for it. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly limits: ThrottleLimits,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Runs one login of a user name after the ones already in flight for that
+   * name have finished, so each sees the failures of those before it.
+   */
+  async oneAtATime<T>(userNameKey: string, login: () => Promise<T>): Promise<T> {
+    const previous = this.inFlight.get(userNameKey);
+    let finish = () => {};
+    const turn = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    this.inFlight.set(userNameKey, turn);
+    try {
+      await previous;
+      return await login();
+    } finally {
+      finish();
+      if (this.inFlight.get(userNameKey) === turn) this.inFlight.delete(userNameKey);
+    }
+  }
 
   /**
    * Throws TooManyAttempts while the user name or the address is locked out;
@@ -32,7 +60,7 @@ export class LoginThrottle {
       .selectFrom('loginFailures')
       .selectAll()
       .where('subject', 'in', subjects)
-      .where('windowStart', '>=', this.windowCutoff())
+      .where('windowStart', '>', this.windowCutoff())
       .execute();
     let userFailures = false;
     for (const row of rows) {
@@ -48,7 +76,7 @@ export class LoginThrottle {
   async recordFailure(userNameKey: string, address: string): Promise<void> {
     const now = new Date(this.now()).toISOString();
     const cutoff = this.windowCutoff();
-    const expired = sql<boolean>`login_failures.window_start < ${cutoff}`;
+    const expired = sql<boolean>`login_failures.window_start <= ${cutoff}`;
     await this.db
       .insertInto('loginFailures')
       .values([
@@ -76,11 +104,15 @@ export class LoginThrottle {
   async sweep(): Promise<number> {
     const result = await this.db
       .deleteFrom('loginFailures')
-      .where('windowStart', '<', this.windowCutoff())
+      .where('windowStart', '<=', this.windowCutoff())
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
+  /**
+   * A window that started at or before this instant is over, so a client that
+   * waits the Retry-After it was given is let in.
+   */
   private windowCutoff(): string {
     return new Date(this.now() - this.limits.windowSeconds * 1_000).toISOString();
   }
