@@ -70,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
   app.addSchema(Problem);
   installErrorHandler(app);
+  installDrain(app);
   installServiceKeys(app, config.serviceKeys);
   installMetrics(app, storage);
   await installDocs(app);
@@ -157,6 +158,22 @@ async function installDocs(app: FastifyInstance): Promise<void> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+}
+
+/**
+ * Answers sent once close() has begun carry `Connection: close`, so that
+ * keep-alive clients drop their sockets as requests in flight finish; fastify
+ * only closes the sockets that are idle when close() starts, and the others
+ * would hold the shutdown open until their keep-alive timeout.
+ */
+function installDrain(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 }
 
 function installSweeper(app: FastifyInstance, sweep: () => Promise<void>): void {

@@ -45,3 +45,6 @@ export const BODY_LIMIT_BYTES = 16 * 1_024;
 export const MIN_LEVEL = 1;
 export const MAX_LEVEL = 99;
 export const MAX_VIP_LEVEL = 7;
+
+/** A PostgreSQL statement gets this long to settle; past it the request is answered 503. */
+export const DATABASE_TIMEOUT_MS = 5_000;

@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CamelCasePlugin, Kysely, SqliteAdapter, SqliteDialect, sql } from 'kysely';
-import { PostgresJSDialect } from 'kysely-postgres-js';
+import { CamelCasePlugin, Kysely, SqliteAdapter, sql } from 'kysely';
 import postgres from 'postgres';
 import type { StorageConfig } from '../config.js';
+import { DATABASE_TIMEOUT_MS } from '../limits.js';
+import { postgresDialect } from './postgres-driver.js';
+import { sqliteDialect } from './sqlite-driver.js';
 import type { Database } from './tables.js';
 
 /** An open database of either engine, with what the rest of the service needs of it. */
@@ -28,9 +30,13 @@ export function isSqlite(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
 }
 
-/** Opens the configured database. Nothing is created or migrated here. */
-export function openStorage(config: StorageConfig): Storage {
-  return config.kind === 'sqlite' ? openSqlite(config.file) : openPostgres(config.url);
+/**
+ * Opens the configured database. Nothing is created or migrated here. On
+ * PostgreSQL a statement that gets no answer within `timeoutMs` fails as
+ * unavailable; SQLite's own busy timeout bounds its waits.
+ */
+export function openStorage(config: StorageConfig, timeoutMs = DATABASE_TIMEOUT_MS): Storage {
+  return config.kind === 'sqlite' ? openSqlite(config.file) : openPostgres(config.url, timeoutMs);
 }
 
 function openSqlite(file: string): Storage {
@@ -44,7 +50,7 @@ function openSqlite(file: string): Storage {
   database.pragma('busy_timeout = 5000');
 
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database }),
+    dialect: sqliteDialect(database),
     plugins: [new CamelCasePlugin()],
   });
   return {
@@ -57,14 +63,14 @@ function openSqlite(file: string): Storage {
   };
 }
 
-function openPostgres(url: string): Storage {
+function openPostgres(url: string, timeoutMs: number): Storage {
   const client = postgres(url, {
     max: POSTGRES_POOL_SIZE,
     connect_timeout: POSTGRES_CONNECT_TIMEOUT_SECONDS,
     onnotice: () => {},
   });
   const db = new Kysely<Database>({
-    dialect: new PostgresJSDialect({ postgres: client }),
+    dialect: postgresDialect(client, timeoutMs),
     plugins: [new CamelCasePlugin()],
   });
   return {

@@ -16,6 +16,8 @@ const POSTGRES_JS_CONNECTION_CODES = new Set([
   'EPIPE',
   'ETIMEDOUT',
   'EHOSTUNREACH',
+  // Raised by our PostgreSQL driver when a statement outlives DATABASE_TIMEOUT_MS.
+  'DATABASE_TIMEOUT',
 ]);
 
 interface DriverError {

@@ -23,6 +23,11 @@ const Health = Type.Object({ status: Type.String() });
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, options) => {
   const tags = ['health'];
 
+  // While the database is unreachable /ping answers 503 problem+json
+  // (database_unavailable, Retry-After: 5): master servers poll it to decide
+  // whether the service is up, and no login can succeed then. /health/live
+  // stays 200, so an orchestrator does not restart a process that will
+  // recover by itself when the database returns.
   app.get(
     '/ping',
     {
