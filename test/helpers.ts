@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import postgres from 'postgres';
 import { buildApp } from '../src/app.js';
@@ -140,6 +145,177 @@ export async function snapshot(storage: Storage): Promise<string> {
   const users = await storage.db.selectFrom('users').selectAll().orderBy('id').execute();
   const sessions = await storage.db.selectFrom('sessions').selectAll().orderBy('userId').execute();
   return JSON.stringify({ users, sessions });
+}
+
+/** Milliseconds a spawned service may take to start answering `/health/live`. */
+const SERVICE_START_TIMEOUT_MS = 20_000;
+
+/** Milliseconds a test waits for one HTTP answer before counting it as hung. */
+export const HTTP_TIMEOUT_MS = 10_000;
+
+/** One JSON log line a spawned service wrote. */
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A real `src/main.ts` process started by a test. */
+export interface ServiceProcess {
+  child: ChildProcess;
+  port: number;
+  baseUrl: string;
+  /** Every JSON log line written to stdout so far. */
+  logs: LogLine[];
+  /** What the process wrote to stderr, for failure messages. */
+  stderr(): string;
+  /** Settles once the process has ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first log line whose message is `msg`, waiting up to `timeoutMs`. */
+  waitForLog(msg: string, timeoutMs?: number): Promise<LogLine>;
+  /** Sends SIGKILL unless the process has ended, and waits for the end. */
+  kill(): Promise<void>;
+}
+
+/** A TCP port nobody listens on right now, as the system hands out for port 0. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `node --import tsx src/main.ts` on a free port with the given
+ * environment (plus PORT, HOST and LOG_LEVEL) and collects its log lines.
+ * Unless `waitForLive` is false, resolves once `/health/live` answers.
+ */
+export async function spawnService(
+  env: Record<string, string>,
+  options: { waitForLive?: boolean } = {},
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: new URL('..', import.meta.url),
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  let stderr = '';
+  const waiters = new Set<() => void>();
+  createInterface({ input: child.stdout as Readable }).on('line', (line) => {
+    try {
+      logs.push(JSON.parse(line) as LogLine);
+    } catch {
+      logs.push({ level: 0, msg: line });
+    }
+    for (const wake of waiters) wake();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+    for (const wake of waiters) wake();
+  });
+
+  const service: ServiceProcess = {
+    child,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    logs,
+    stderr: () => stderr,
+    exited,
+    waitForLog: (msg, timeoutMs = SERVICE_START_TIMEOUT_MS) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const line = logs.find((entry) => entry.msg === msg);
+          if (!line && !ended) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (line) resolve(line);
+          else reject(new Error(`process ended before logging "${msg}": ${stderr}`));
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no "${msg}" log line within ${timeoutMs} ms: ${stderr}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+    kill: async () => {
+      if (!ended) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  if (options.waitForLive === false) return service;
+  try {
+    await waitUntilLive(service);
+  } catch (error) {
+    await service.kill();
+    throw error;
+  }
+  return service;
+}
+
+async function waitUntilLive(service: ServiceProcess): Promise<void> {
+  const deadline = Date.now() + SERVICE_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (service.child.exitCode !== null || service.child.signalCode !== null) break;
+    const answer = await request(service.baseUrl, 'GET', '/health/live').catch(() => undefined);
+    if (answer?.status === 200) return;
+    await sleep(50);
+  }
+  throw new Error(`service did not come up on port ${service.port}: ${service.stderr()}`);
+}
+
+/** An HTTP answer as a test reads it. */
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field in tests
+  json: any;
+}
+
+/** Sends a JSON request over the network; rejects after HTTP_TIMEOUT_MS without an answer. */
+export async function request(
+  baseUrl: string,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+  timeoutMs = HTTP_TIMEOUT_MS,
+): Promise<HttpAnswer> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  }).catch((error: Error) => {
+    throw new Error(`${method} ${path}: ${error.message} (${String(error.cause ?? '')})`);
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', json };
 }
 
 /**
