@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import SQLite from 'better-sqlite3';
 import { CamelCasePlugin, type CompiledQuery, Kysely, type LogEvent, SqliteDialect } from 'kysely';
-import { PostgresJSDialect } from 'kysely-postgres-js';
 import postgres from 'postgres';
+import { postgresDialect } from '../src/db/postgres-driver.js';
 import type { Database } from '../src/db/tables.js';
+import { DATABASE_TIMEOUT_MS } from '../src/limits.js';
 import { SessionStore } from '../src/sessions/store.js';
 import { UserStore } from '../src/users/store.js';
 import { LoginThrottle } from '../src/users/throttle.js';
@@ -53,7 +54,7 @@ export async function explainPostgres(url: string, freeUser: number): Promise<Qu
   const client = postgres(url, { max: 1, onnotice: () => {} });
   const captured: CompiledQuery[] = [];
   const db = new Kysely<Database>({
-    dialect: new PostgresJSDialect({ postgres: client }),
+    dialect: postgresDialect(client, DATABASE_TIMEOUT_MS),
     plugins: [new CamelCasePlugin()],
     log: capture(captured),
   });
