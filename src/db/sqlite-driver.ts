@@ -1,4 +1,4 @@
-import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import {
   type CompiledQuery,
   type DatabaseConnection,
@@ -33,6 +33,13 @@ export function sqliteDialect(database: SqliteDatabase): Dialect {
   };
 }
 
+/**
+ * Prepared statements kept for reuse. The stores issue a few dozen distinct
+ * statements; preparing one costs more than running it. Past this many the
+ * cache starts over, which only `in (...)` lists of many lengths could cause.
+ */
+const STATEMENT_CACHE_SIZE = 256;
+
 interface QueuedWrite {
   query: CompiledQuery;
   resolve: (result: QueryResult<unknown>) => void;
@@ -46,6 +53,7 @@ class GroupCommitDriver implements Driver {
   private transactionOwner: DatabaseConnection | undefined;
   private transactionDone: Promise<void> = Promise.resolve();
   private endTransaction = () => {};
+  private readonly statements = new Map<string, Statement>();
 
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -64,7 +72,7 @@ class GroupCommitDriver implements Driver {
     });
     this.transactionOwner = connection;
     this.endTransaction = end;
-    this.db.exec('begin immediate');
+    this.command('begin immediate');
   }
 
   async commitTransaction(): Promise<void> {
@@ -99,7 +107,7 @@ class GroupCommitDriver implements Driver {
 
   private finishTransaction(command: 'commit' | 'rollback'): void {
     try {
-      this.db.exec(command);
+      this.command(command);
     } finally {
       this.transactionOwner = undefined;
       this.endTransaction();
@@ -124,16 +132,16 @@ class GroupCommitDriver implements Driver {
 
     const outcomes: Array<{ result?: QueryResult<unknown>; error?: unknown }> = [];
     try {
-      this.db.exec('begin immediate');
+      this.command('begin immediate');
     } catch (error) {
       for (const write of batch) write.reject(error);
       return;
     }
     for (const write of batch) outcomes.push(this.runIsolated(write.query));
     try {
-      this.db.exec('commit');
+      this.command('commit');
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('rollback');
+      if (this.db.inTransaction) this.command('rollback');
       for (const write of batch) write.reject(error);
       return;
     }
@@ -146,20 +154,35 @@ class GroupCommitDriver implements Driver {
 
   /** Runs one write inside a savepoint, so that its failure undoes only its own changes. */
   private runIsolated(query: CompiledQuery): { result?: QueryResult<unknown>; error?: unknown } {
-    this.db.exec('savepoint write');
+    this.command('savepoint write');
     try {
       const result = this.run(query);
-      this.db.exec('release write');
+      this.command('release write');
       return { result };
     } catch (error) {
-      this.db.exec('rollback to write');
-      this.db.exec('release write');
+      this.command('rollback to write');
+      this.command('release write');
       return { error };
     }
   }
 
+  /** Runs a statement without parameters or result, such as `commit`. */
+  private command(sql: string): void {
+    this.prepared(sql).run();
+  }
+
+  private prepared(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   private run(query: CompiledQuery): QueryResult<unknown> {
-    const statement = this.db.prepare(query.sql);
+    const statement = this.prepared(query.sql);
     const parameters = query.parameters as unknown[];
     if (statement.reader) return { rows: statement.all(parameters) };
     const { changes, lastInsertRowid } = statement.run(parameters);
