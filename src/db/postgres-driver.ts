@@ -103,7 +103,7 @@ class PostgresPoolConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const sql = this.reserved ?? this.pool;
-    const statement = sql.unsafe(query.sql, [...query.parameters] as never[]);
+    const statement = sql.unsafe(query.sql, [...query.parameters] as never[], { prepare: true });
     const result = await withDeadline(statement, this.timeoutMs);
     const { command, count } = result;
     const changed =
