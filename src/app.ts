@@ -11,7 +11,8 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 import type { Config } from './config.js';
 import type { Storage } from './db/dialect.js';
 import { healthRoutes } from './health/routes.js';
-import { installErrorHandler } from './http/error-handler.js';
+import { installErrorHandler, sendProblem } from './http/error-handler.js';
+import { shuttingDown } from './http/errors.js';
 import { Problem } from './http/schemas.js';
 import { installServiceKeys } from './http/service-keys.js';
 import { BODY_LIMIT_BYTES } from './limits.js';
@@ -63,7 +64,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    return503OnClosing: true,
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // 2019 master servers send GET /users/session with a JSON body.
@@ -131,16 +132,15 @@ function installMetrics(app: FastifyInstance, storage: Storage): void {
     registers: [registry],
   });
   app.decorate('metrics', registry);
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
     requests.inc({ method: request.method, route, status: reply.statusCode });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1_000);
-    if (request.log.level === 'debug' || request.log.level === 'trace') {
-      request.log.debug(
-        { route, status: reply.statusCode, ms: reply.elapsedTime },
-        'request answered',
-      );
-    }
+    request.log.debug(
+      { route, status: reply.statusCode, ms: reply.elapsedTime },
+      'request answered',
+    );
+    done();
   });
 }
 
@@ -161,18 +161,26 @@ async function installDocs(app: FastifyInstance): Promise<void> {
 }
 
 /**
- * Answers sent once close() has begun carry `Connection: close`, so that
- * keep-alive clients drop their sockets as requests in flight finish; fastify
+ * Once close() has begun, answers carry `Connection: close`, so that
+ * keep-alive clients drop their sockets as requests in flight finish (fastify
  * only closes the sockets that are idle when close() starts, and the others
- * would hold the shutdown open until their keep-alive timeout.
+ * would hold the shutdown open until their keep-alive timeout), and requests
+ * that still arrive are refused with a 503 problem.
  */
 function installDrain(app: FastifyInstance): void {
   let closing = false;
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     closing = true;
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    sendProblem(reply, shuttingDown());
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 }
 

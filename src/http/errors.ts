@@ -57,6 +57,11 @@ export function databaseUnavailable(): ServiceError {
   return new ServiceError(503, 'database_unavailable', 'the database is unreachable; retry later');
 }
 
+/** The process is shutting down and takes no new requests. */
+export function shuttingDown(): ServiceError {
+  return new ServiceError(503, 'shutting_down', 'the service is shutting down; retry shortly');
+}
+
 /** The body of a problem+json answer. */
 export interface Problem {
   type: string;
