@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   call,
-  createTestDatabase,
+  createServiceData,
   ENGINE,
   newUser,
   request,
+  type ServiceData,
   type ServiceProcess,
   spawnService,
   startApp,
   TEST_DATABASE_URL,
   type TestApp,
-  type TestDatabase,
 } from './helpers.js';
 
 /** Requests fired at once in every scenario. */
@@ -169,21 +169,18 @@ describe(`concurrent requests (${ENGINE}, one process)`, () => {
 describe('concurrent requests (postgres, two service processes on one database)', {
   skip: TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set',
 }, () => {
-  let database: TestDatabase;
+  let data: ServiceData;
   let services: ServiceProcess[] = [];
   let turn = 0;
 
   before(async () => {
-    database = await createTestDatabase();
-    const env = {
-      DATABASE_URL: database.url as string,
-      LOGIN_MAX_FAILURES: String(LOGIN_MAX_FAILURES),
-    };
+    data = await createServiceData('cso2-concurrency');
+    const env = { ...data.env, LOGIN_MAX_FAILURES: String(LOGIN_MAX_FAILURES) };
     services = await Promise.all([spawnService(env), spawnService(env)]);
   });
   after(async () => {
     await Promise.all(services.map((service) => service.kill()));
-    await database?.drop();
+    await data?.remove();
   });
 
   // Requests alternate between the two processes.

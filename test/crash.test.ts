@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import {
-  createTestDatabase,
+  createServiceData,
   ENGINE,
   newUser,
   request,
+  type ServiceData,
   type ServiceProcess,
   spawnService,
   TEST_DATABASE_URL,
-  type TestDatabase,
 } from './helpers.js';
 
 /** Clients writing at once, and how long they write before the kill. */
@@ -50,28 +48,19 @@ async function writer(baseUrl: string, acknowledged: Acknowledged[], stop: () =>
 }
 
 describe(`SIGKILL during writes (${ENGINE})`, () => {
-  let env: Record<string, string>;
-  let dataDir: string | undefined;
-  let database: TestDatabase | undefined;
+  let data: ServiceData;
   const spawned: ServiceProcess[] = [];
 
   before(async () => {
-    if (TEST_DATABASE_URL) {
-      database = await createTestDatabase();
-      env = { DATABASE_URL: database.url as string };
-    } else {
-      dataDir = mkdtempSync(join(tmpdir(), 'cso2-crash-'));
-      env = { DATA_DIR: dataDir };
-    }
+    data = await createServiceData('cso2-crash');
   });
   after(async () => {
     await Promise.all(spawned.map((service) => service.kill()));
-    await database?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await data?.remove();
   });
 
   it('should keep every acknowledged write when the process is killed and restarted', async () => {
-    const first = await spawnService(env);
+    const first = await spawnService(data.env);
     spawned.push(first);
     const acknowledged: Acknowledged[] = [];
     let killed = false;
@@ -90,7 +79,7 @@ describe(`SIGKILL during writes (${ENGINE})`, () => {
       `only ${acknowledged.length} sign-ups before the kill`,
     );
 
-    const second = await spawnService(env);
+    const second = await spawnService(data.env);
     spawned.push(second);
     assert.equal((await request(second.baseUrl, 'GET', '/health/ready')).status, 200);
     for (const entry of acknowledged) {
@@ -114,7 +103,7 @@ describe(`SIGKILL during writes (${ENGINE})`, () => {
     skip: TEST_DATABASE_URL ? 'the embedded database is not under test' : false,
   }, async () => {
     await Promise.all(spawned.map((service) => service.kill()));
-    const database = new SQLite(join(dataDir as string, 'users.sqlite'), { readonly: true });
+    const database = new SQLite(join(data.dataDir as string, 'users.sqlite'), { readonly: true });
     try {
       assert.equal(database.pragma('integrity_check', { simple: true }), 'ok');
       assert.equal(database.pragma('journal_mode', { simple: true }), 'wal');

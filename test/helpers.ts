@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -140,6 +143,21 @@ export async function signUpAndLogIn(app: FastifyInstance) {
   return { user, session: response.json() };
 }
 
+/** Where a new session says its client is: nowhere yet. */
+export const DEFAULT_NET = { ipAddress: '0.0.0.0', clientPort: 0, serverPort: 0, tvPort: 0 };
+
+/** The session a login opens for `userId`, with every other field at its default. */
+export function defaultSession(fields: { sessionId: string; userId: number }) {
+  return {
+    ...fields,
+    externalNet: DEFAULT_NET,
+    internalNet: DEFAULT_NET,
+    currentChannelServerIndex: 0,
+    currentChannelIndex: 0,
+    currentRoomId: 0,
+  };
+}
+
 /** Every row of every table, to show that a refused request changed nothing. */
 export async function snapshot(storage: Storage): Promise<string> {
   const users = await storage.db.selectFrom('users').selectAll().orderBy('id').execute();
@@ -158,6 +176,30 @@ export interface LogLine {
   level: number;
   msg: string;
   [field: string]: unknown;
+}
+
+/** Empty storage for spawned services on the engine under test. */
+export interface ServiceData {
+  /** The variables that point a service at it: DATABASE_URL or DATA_DIR. */
+  env: Record<string, string>;
+  /** The embedded database's folder, when the engine is SQLite. */
+  dataDir?: string;
+  /** Drops the database or deletes the folder. */
+  remove(): Promise<void>;
+}
+
+/** Creates a fresh PostgreSQL database, or a temporary data folder named after `prefix`. */
+export async function createServiceData(prefix: string): Promise<ServiceData> {
+  if (TEST_DATABASE_URL) {
+    const database = await createTestDatabase();
+    return { env: { DATABASE_URL: database.url as string }, remove: () => database.drop() };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  return {
+    env: { DATA_DIR: dataDir },
+    dataDir,
+    remove: async () => rmSync(dataDir, { recursive: true, force: true }),
+  };
 }
 
 /** A real `src/main.ts` process started by a test. */
@@ -288,6 +330,7 @@ async function waitUntilLive(service: ServiceProcess): Promise<void> {
 export interface HttpAnswer {
   status: number;
   contentType: string;
+  headers: Headers;
   // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field in tests
   json: any;
 }
@@ -315,7 +358,8 @@ export async function request(
   } catch {
     json = text;
   }
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', json };
+  const contentType = response.headers.get('content-type') ?? '';
+  return { status: response.status, contentType, headers: response.headers, json };
 }
 
 /**
@@ -356,4 +400,30 @@ export async function insertUserRow(
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** Writes `count` users named `<prefix><n>` straight to the database; returns their ids in order. */
+export async function insertUserRows(
+  storage: Storage,
+  prefix: string,
+  count: number,
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (let n = 1; n <= count; n += 1) {
+    const name = `${prefix}${n}`;
+    ids.push(
+      await insertUserRow(storage, { userName: name, playerName: name, passwordHash: 'imported' }),
+    );
+  }
+  return ids;
+}
+
+/** The password hash stored for a user, read straight from the database. */
+export async function storedPasswordHash(storage: Storage, userId: number): Promise<string> {
+  const row = await storage.db
+    .selectFrom('users')
+    .select('passwordHash')
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return row.passwordHash;
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   call,
+  defaultSession,
   ENGINE,
   expectProblem,
   signUp,
@@ -12,7 +13,6 @@ import {
   type TestApp,
 } from './helpers.js';
 
-const DEFAULT_NET = { ipAddress: '0.0.0.0', clientPort: 0, serverPort: 0, tvPort: 0 };
 const EXTERNAL = { ipAddress: '198.51.100.4', clientPort: 27005, serverPort: 27015, tvPort: 27020 };
 
 let t: TestApp;
@@ -34,15 +34,10 @@ describe(`POST /users/session (${ENGINE})`, () => {
     assert.equal(response.statusCode, 201);
     const session = response.json();
     assert.match(session.sessionId, /^[0-9a-f-]{36}$/);
-    assert.deepEqual(session, {
-      sessionId: session.sessionId,
-      userId: user.userId,
-      externalNet: DEFAULT_NET,
-      internalNet: DEFAULT_NET,
-      currentChannelServerIndex: 0,
-      currentChannelIndex: 0,
-      currentRoomId: 0,
-    });
+    assert.deepEqual(
+      session,
+      defaultSession({ sessionId: session.sessionId, userId: user.userId }),
+    );
     assert.deepEqual((await call(t.app, 'GET', `/sessions/${user.userId}`)).json(), session);
   });
 

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { pbkdf2Sync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { hashPassword, legacyHash, verifyDummy, verifyPassword } from '../src/users/passwords.js';
-import { call, ENGINE, expectProblem, insertUserRow, startApp, type TestApp } from './helpers.js';
+import {
+  call,
+  ENGINE,
+  expectProblem,
+  insertUserRow,
+  startApp,
+  storedPasswordHash,
+  type TestApp,
+} from './helpers.js';
 
 /** The published PBKDF2-HMAC-SHA512 vector: "password", salt "salt", 1 iteration, 64 bytes. */
 const KNOWN_VECTOR =
@@ -125,13 +133,9 @@ describe(`login with a hash from the original service (${ENGINE})`, () => {
     return insertUserRow(t.database.storage, { userName, playerName: userName, passwordHash });
   }
 
-  async function storedHash(userId: number): Promise<string> {
-    const row = await t.database.storage.db
-      .selectFrom('users')
-      .select('passwordHash')
-      .where('id', '=', userId)
-      .executeTakeFirstOrThrow();
-    return row.passwordHash;
+  /** The hash stored for a user of this suite's app. */
+  function storedHash(userId: number): Promise<string> {
+    return storedPasswordHash(t.database.storage, userId);
   }
 
   it('should log in on POST /sessions and replace the stored hash with argon2id', async () => {

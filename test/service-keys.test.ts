@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { LightMyRequestResponse } from 'fastify';
 import {
   call,
@@ -9,6 +7,7 @@ import {
   signUp,
   signUpAndLogIn,
   snapshot,
+  spawnService,
   startApp,
   type TestApp,
 } from './helpers.js';
@@ -16,6 +15,9 @@ import {
 const OLD_KEY = 'old-key-0123456789abcdef0123456789abcdef';
 const NEW_KEY = 'new-key-fedcba9876543210fedcba9876543210';
 const SESSION = '00000000-0000-4000-8000-000000000000';
+
+/** How long a process that should refuse to start may run before it is killed. */
+const REFUSAL_TIMEOUT_MS = 20_000;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -223,23 +225,14 @@ function keyed(t: TestApp, key: string): TestApp['app'] {
 }
 
 /** Runs `src/main.ts` with the given environment until it exits; answers its code and stderr. */
-function runProcess(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { PATH: process.env.PATH ?? '', PORT: '32050', DATA_DIR: ':memory:', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    }),
-  );
+async function runProcess(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  const service = await spawnService({ DATA_DIR: ':memory:', ...env }, { waitForLive: false });
+  const timer = setTimeout(() => void service.kill(), REFUSAL_TIMEOUT_MS);
+  const { code } = await service.exited;
+  clearTimeout(timer);
+  return { code, stderr: service.stderr() };
 }
 
 describe('service start-up', () => {

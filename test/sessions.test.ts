@@ -3,18 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   call,
+  DEFAULT_NET,
+  defaultSession,
   ENGINE,
   expectProblem,
-  insertUserRow,
+  insertUserRows,
   signUp,
   signUpAndLogIn,
   snapshot,
   startApp,
   type TestApp,
 } from './helpers.js';
-
-/** Where a new session says its client is: nowhere yet. */
-const DEFAULT_NET = { ipAddress: '0.0.0.0', clientPort: 0, serverPort: 0, tvPort: 0 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -45,15 +44,10 @@ describe(`POST /sessions (${ENGINE})`, () => {
     assert.equal(response.statusCode, 201);
     const session = response.json();
     assert.match(session.sessionId, UUID);
-    assert.deepEqual(session, {
-      sessionId: session.sessionId,
-      userId: user.userId,
-      externalNet: DEFAULT_NET,
-      internalNet: DEFAULT_NET,
-      currentChannelServerIndex: 0,
-      currentChannelIndex: 0,
-      currentRoomId: 0,
-    });
+    assert.deepEqual(
+      session,
+      defaultSession({ sessionId: session.sessionId, userId: user.userId }),
+    );
     assert.deepEqual((await call(t.app, 'GET', `/sessions/${user.userId}`)).json(), session);
   });
 
@@ -118,18 +112,8 @@ describe(`GET /sessions and DELETE /sessions (${ENGINE})`, () => {
   let owners: number[];
   before(async () => {
     lobby = await startApp();
-    owners = [];
     const { db } = lobby.database.storage;
-    for (let i = 1; i <= 30; i += 1) {
-      const name = `lobby${i}`;
-      owners.push(
-        await insertUserRow(lobby.database.storage, {
-          userName: name,
-          playerName: name,
-          passwordHash: 'imported',
-        }),
-      );
-    }
+    owners = await insertUserRows(lobby.database.storage, 'lobby', 30);
     // Sessions are written newest owner first: only ORDER BY gives owner order.
     const now = new Date().toISOString();
     for (const userId of [...owners].reverse()) {

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  createTestDatabase,
+  createServiceData,
   ENGINE,
   newUser,
   request,
+  type ServiceData,
   type ServiceProcess,
   spawnService,
-  TEST_DATABASE_URL,
-  type TestDatabase,
 } from './helpers.js';
 
 /** Sign-ups in flight at the signal; each hashes a password, so they take a while. */
@@ -49,24 +45,17 @@ function signUpOnNewConnection(service: ServiceProcess): Promise<number> {
 
 describe(`shutdown on a signal (${ENGINE})`, () => {
   let service: ServiceProcess | undefined;
-  let database: TestDatabase | undefined;
-  let dataDir: string | undefined;
+  let data: ServiceData | undefined;
 
   afterEach(async () => {
     await service?.kill();
-    await database?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    service = database = dataDir = undefined;
+    await data?.remove();
+    service = data = undefined;
   });
 
   async function start(): Promise<ServiceProcess> {
-    if (TEST_DATABASE_URL) {
-      database = await createTestDatabase();
-      service = await spawnService({ DATABASE_URL: database.url as string });
-    } else {
-      dataDir = mkdtempSync(join(tmpdir(), 'cso2-shutdown-'));
-      service = await spawnService({ DATA_DIR: dataDir });
-    }
+    data = await createServiceData('cso2-shutdown');
+    service = await spawnService(data.env);
     return service;
   }
 

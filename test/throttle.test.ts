@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { type AddressInfo, createServer } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../src/app.js';
 import {
-  createTestDatabase,
+  createServiceData,
   ENGINE,
+  request,
+  type ServiceData,
+  type ServiceProcess,
   signUp,
+  spawnService,
   startApp,
   TEST_DATABASE_URL,
   type TestApp,
@@ -224,99 +224,50 @@ describe(`login throttle (${ENGINE})`, () => {
   });
 });
 
-/** A TCP port nobody listens on right now, as the system hands out for port 0. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A real service process on a free loopback port; resolves once it answers. */
-async function startProcess(env: Record<string, string>) {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let waited = 0; waited < 20_000; waited += 100) {
-    if (child.exitCode !== null) break;
-    const live = await fetch(`${base}/health/live`).catch(() => undefined);
-    if (live?.status === 200) return { child, base };
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`service on port ${port} did not start: ${stderr}`);
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-async function post(base: string, path: string, body: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, retryAfter: response.headers.get('retry-after') };
-}
-
 describe('login throttle across two processes (postgres)', () => {
   const skip = TEST_DATABASE_URL
     ? false
     : 'needs TEST_DATABASE_URL: two processes share PostgreSQL';
-  const processes: ChildProcess[] = [];
-  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let data: ServiceData | undefined;
+  let services: ServiceProcess[] = [];
   let bases: string[] = [];
 
   before(async () => {
     if (skip) return;
-    database = await createTestDatabase();
+    data = await createServiceData('cso2-throttle');
     const env = {
-      DATABASE_URL: database.url ?? '',
+      ...data.env,
       LOG_LEVEL: 'warn',
       LOGIN_MAX_FAILURES: String(MAX_FAILURES + 1),
     };
-    const started = await Promise.all([startProcess(env), startProcess(env)]);
-    processes.push(...started.map((service) => service.child));
-    bases = started.map((service) => service.base);
+    services = await Promise.all([spawnService(env), spawnService(env)]);
+    bases = services.map((service) => service.baseUrl);
   });
   after(async () => {
-    await Promise.all(processes.map(stopProcess));
-    await database?.drop();
+    await Promise.all(services.map((service) => service.kill()));
+    await data?.remove();
   });
 
   it('should answer 429 on one process when failures were spread over both', { skip }, async () => {
     const [first = '', second = ''] = bases;
     const user = { username: 'shared1', playername: 'Shared One', password: 'right-password' };
-    assert.equal((await post(first, '/users', user)).status, 201);
+    assert.equal((await request(first, 'POST', '/users', user)).status, 201);
 
     for (let i = 0; i <= MAX_FAILURES; i++) {
       const base = i % 2 === 0 ? first : second;
-      const answer = await post(base, '/sessions', { username: 'shared1', password: 'wrong-1' });
+      const answer = await request(base, 'POST', '/sessions', {
+        username: 'shared1',
+        password: 'wrong-1',
+      });
       assert.equal(answer.status, 401, `attempt ${i} on ${base}`);
     }
-    const locked = await post(second, '/sessions', {
+    const locked = await request(second, 'POST', '/sessions', {
       username: 'shared1',
       password: user.password,
     });
     assert.equal(locked.status, 429);
-    assert.ok(Number(locked.retryAfter) >= 1);
-    const alsoLocked = await post(first, '/users/auth/validate', {
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
+    const alsoLocked = await request(first, 'POST', '/users/auth/validate', {
       username: 'shared1',
       password: user.password,
     });

@@ -4,12 +4,13 @@ import {
   call,
   ENGINE,
   expectProblem,
-  insertUserRow,
+  insertUserRows,
   newUser,
   signUp,
   signUpAndLogIn,
   snapshot,
   startApp,
+  storedPasswordHash,
   type TestApp,
 } from './helpers.js';
 
@@ -42,15 +43,6 @@ function assertNoSecret(value: unknown): void {
     assert.doesNotMatch(key, /pass|hash/i, `answer holds a secret field ${key}`);
     assertNoSecret(inner);
   }
-}
-
-async function storedHash(t: TestApp, userId: number): Promise<string> {
-  const row = await t.database.storage.db
-    .selectFrom('users')
-    .select('passwordHash')
-    .where('id', '=', userId)
-    .executeTakeFirstOrThrow();
-  return row.passwordHash;
 }
 
 let t: TestApp;
@@ -153,18 +145,7 @@ describe(`GET /users (${ENGINE})`, () => {
   let ids: number[];
   before(async () => {
     listing = await startApp();
-    ids = [];
-    for (let i = 1; i <= 105; i += 1) {
-      const name = `bulk${i}`;
-      const passwordHash = 'imported';
-      ids.push(
-        await insertUserRow(listing.database.storage, {
-          userName: name,
-          playerName: name,
-          passwordHash,
-        }),
-      );
-    }
+    ids = await insertUserRows(listing.database.storage, 'bulk', 105);
     // An update moves a PostgreSQL row to the end of its table: only ORDER BY keeps the order.
     await call(listing.app, 'PUT', `/users/${ids[0]}`, { level: 2 });
   });
@@ -234,7 +215,7 @@ describe(`GET /users/:userId (${ENGINE})`, () => {
 
   it('should never show the password or its hash', async () => {
     const user = await signUp(t.app);
-    const hash = await storedHash(t, user.userId);
+    const hash = await storedPasswordHash(t.database.storage, user.userId);
     const answers = [
       await call(t.app, 'GET', `/users/${user.userId}`),
       await call(t.app, 'GET', `/users/byname/${user.username}`),
