@@ -53,6 +53,18 @@ export const CEILING: Phase = {
   steps: (w) => each('GET', (request) => ({ ...request, path: `/sessions/${pick(w.sessions)}` })),
 };
 
+/**
+ * The service's own floor: a route that touches no database, so the gap
+ * between it and the ceiling is what fastify, the schemas, the metrics and
+ * the logger cost, and the gap below it is what the database path costs.
+ */
+const appFloor: Phase = {
+  name: 'GET /health/live (no database)',
+  bound: 'event loop (framework, hooks, metrics)',
+  requestsPerOperation: 1,
+  steps: () => each('GET', (request) => ({ ...request, path: '/health/live' })),
+};
+
 const sessionRead: Phase = {
   ceilingTarget: { sqlite: 0.6, postgres: 0.35 },
   name: 'GET /sessions/:ownerId',
@@ -131,6 +143,7 @@ const legacyLogin: Phase = {
 
 /** Every phase of the main table, in the order they run. */
 export const PHASES: Phase[] = [
+  appFloor,
   sessionRead,
   sessionUpdate,
   holePunch,
