@@ -17,6 +17,8 @@ export interface BenchOptions {
   scaleSessions: number;
   /** Start the service with `--cpu-prof`, writing profiles into bench/results/. */
   cpuProfile: boolean;
+  /** Run only the service phases whose name contains this text (all when empty). */
+  only: string;
 }
 
 /** Five seconds keeps the whole run, scale step included, well within ten minutes. */
@@ -41,6 +43,7 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
       'scale-users': { type: 'string', default: env.BENCH_SCALE_USERS },
       'scale-sessions': { type: 'string', default: env.BENCH_SCALE_SESSIONS },
       'cpu-prof': { type: 'boolean', default: env.BENCH_CPU_PROF === 'true' },
+      only: { type: 'string', default: env.BENCH_ONLY ?? '' },
     },
   });
   return {
@@ -52,6 +55,7 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
     scaleUsers: positive(values['scale-users'], 1_000_000, 'scale-users'),
     scaleSessions: positive(values['scale-sessions'], 100_000, 'scale-sessions'),
     cpuProfile: values['cpu-prof'] ?? false,
+    only: values.only ?? '',
   };
 }
 

@@ -143,7 +143,7 @@ async function loadService(
   );
   try {
     const results = [];
-    for (const phase of PHASES) {
+    for (const phase of PHASES.filter((phase) => phase.name.includes(options.only))) {
       log(`${label}: ${phase.name}`);
       const memory = () => service.memory().rssMiB;
       results.push(await runPhase(service.url, phase, workload, settings, memory));

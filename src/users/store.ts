@@ -1,12 +1,19 @@
 import type { Kysely, Updateable } from 'kysely';
+import { prepare } from '../db/prepared.js';
 import type { Database, NewUserRow, UserRow, UsersTable } from '../db/tables.js';
 
 /** The columns a profile update may write. */
 export type UserChanges = Omit<Updateable<UsersTable>, 'id' | 'createdAt' | 'userName'>;
 
-/** SQL for the users table; knows nothing of HTTP. */
+/** SQL for the users table; knows nothing of HTTP. Profile reads are compiled once. */
 export class UserStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly byId: (id: number) => Promise<UserRow[]>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.byId = prepare(db, 1, (id: number) =>
+      db.selectFrom('users').selectAll().where('id', '=', id),
+    );
+  }
 
   /** Inserts a user and returns the new id; unique violations propagate. */
   async insert(user: NewUserRow): Promise<number> {
@@ -18,8 +25,9 @@ export class UserStore {
     return row.id;
   }
 
-  findById(id: number): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  async findById(id: number): Promise<UserRow | undefined> {
+    const [row] = await this.byId(id);
+    return row;
   }
 
   findByNameKey(userNameKey: string): Promise<UserRow | undefined> {
