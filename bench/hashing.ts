@@ -1,4 +1,5 @@
 import { hashPassword, legacyHash, verifyPassword } from '../src/users/passwords.js';
+import { rate } from './rate.js';
 import { BENCH_PASSWORD, LEGACY_ITERATIONS } from './seeding.js';
 
 /** How many password checks of one kind the process finished per second. */
@@ -30,23 +31,4 @@ export async function legacyRate(concurrency: number, seconds: number): Promise<
     await hashPassword(BENCH_PASSWORD);
   });
   return { name: 'PBKDF2 verify + argon2id rehash', perSecond };
-}
-
-/** Runs `work` from `concurrency` loops for the given time; answers completions per second. */
-async function rate(
-  concurrency: number,
-  seconds: number,
-  work: () => Promise<void>,
-): Promise<number> {
-  const started = performance.now();
-  const deadline = started + seconds * 1_000;
-  let done = 0;
-  const loop = async () => {
-    while (performance.now() < deadline) {
-      await work();
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  return done / ((performance.now() - started) / 1_000);
 }

@@ -2,6 +2,7 @@ import { cpus, release, totalmem } from 'node:os';
 import type { QueryPlan } from './explain.js';
 import type { HashRate } from './hashing.js';
 import type { PhaseResult } from './load.js';
+import type { StoreRate } from './store-rates.js';
 
 /** The results of one service run on one database. */
 export interface EngineRun {
@@ -11,6 +12,8 @@ export interface EngineRun {
   results: PhaseResult[];
   /** The service's VmHWM when the run ended, in MiB. */
   peakMiB: number;
+  /** The session store's rates with no HTTP in front, measured before the service started. */
+  store: StoreRate[];
 }
 
 /** Everything one `npm run bench` measured. */
@@ -42,6 +45,7 @@ export function renderReport(report: BenchReport): string {
   return [
     machine(report),
     throughput(report),
+    storePath(report),
     hashing(report),
     memory(report),
     report.scale ? scale(report.scale) : '',
@@ -114,6 +118,32 @@ function ceilingTarget(run: EngineRun, result: PhaseResult, ratio: number): stri
   }
   if (result.phase.login) checks.push('see hashing');
   return checks.join(', ');
+}
+
+function storePath(report: BenchReport): string {
+  const rows: string[] = [];
+  for (const run of report.runs) {
+    for (const store of run.store) {
+      const service = run.results.find((result) => result.phase.name === store.phase);
+      const served = service?.requestsPerSecond ?? Number.NaN;
+      rows.push(
+        row([
+          run.label,
+          store.phase,
+          store.perSecond.toFixed(0),
+          Number.isNaN(served) ? '' : served.toFixed(0),
+          Number.isNaN(served) ? '' : fixed(served / store.perSecond),
+        ]),
+      );
+    }
+  }
+  return [
+    `### The database path alone (the service's SessionStore, ${report.connections} in flight, no HTTP)`,
+    '',
+    row(['database', 'statement of', 'store alone /s', 'through HTTP req/s', 'HTTP / store']),
+    row(Array(5).fill('---')),
+    ...rows,
+  ].join('\n');
 }
 
 function hashing(report: BenchReport): string {

@@ -23,6 +23,7 @@ import { CEILING, PHASES, type Workload } from './phases.js';
 import { serve } from './processes.js';
 import { type BenchReport, type EngineRun, renderReport } from './report.js';
 import type { SeedPlan } from './seeding.js';
+import { storeRates } from './store-rates.js';
 
 /** The everyday size: a thousand accounts, half of them in the game. */
 const SMALL = { users: 1_000, sessions: 500 };
@@ -112,9 +113,11 @@ async function measureService(
   try {
     log(`${label}: seeding`);
     await migrateAndSeed(database, plan, (message) => log(`${label}: ${message}`));
+    log(`${label}: the session store alone`);
+    const store = await storeRates(database, plan, settings.connections, settings.duration);
     const run = await loadService(database, label, plan, settings, options);
     plans.push({ label, plans: await explain(database, plan) });
-    return run;
+    return { ...run, store };
   } finally {
     await database.drop();
   }
@@ -126,7 +129,7 @@ async function loadService(
   workload: Workload,
   settings: LoadSettings,
   options: BenchOptions,
-): Promise<EngineRun> {
+): Promise<Omit<EngineRun, 'store'>> {
   const profile = options.cpuProfile
     ? [
         '--cpu-prof',

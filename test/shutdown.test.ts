@@ -21,26 +21,48 @@ const EXIT_BOUND_MS = 12_000;
 /** The lifecycle lines of a shutdown, in order. */
 const SHUTDOWN_STEPS = ['shutdown started', 'http server closed', 'database closed'];
 
+/** A sign-up the service has begun to handle, and its answer to come. */
+interface SignUp {
+  /** Settles once the service has read the headers and taken the request on. */
+  started: Promise<void>;
+  /** The status it answers. */
+  answered: Promise<number>;
+}
+
 /**
- * Signs a user up on a connection of its own. A pooled keep-alive socket left
- * idle by an earlier request may be closed by the shutdown just as a request
- * is written to it, which is the client's race to retry, not a lost request.
+ * Signs a user up on a connection of its own, asking `Expect: 100-continue`:
+ * the service sends "100 Continue" when it takes the request on, so the test
+ * knows the request is in flight there, not still in a socket queue, when it
+ * sends the signal. The body follows the "100 Continue".
  */
-function signUpOnNewConnection(service: ServiceProcess): Promise<number> {
+function signUpOnNewConnection(service: ServiceProcess): SignUp {
   const body = JSON.stringify(newUser());
-  return new Promise((resolve, reject) => {
+  let started = () => {};
+  const startedPromise = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const answered = new Promise<number>((resolve, reject) => {
     const outgoing = httpRequest(
       `${service.baseUrl}/users`,
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } },
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', expect: '100-continue' },
+      },
       (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 0));
       },
     );
+    outgoing.on('continue', () => {
+      outgoing.end(body);
+      started();
+    });
     outgoing.setTimeout(EXIT_BOUND_MS, () => outgoing.destroy(new Error('no answer')));
     outgoing.on('error', reject);
-    outgoing.end(body);
+    outgoing.flushHeaders();
   });
+  return { started: startedPromise, answered };
 }
 
 describe(`shutdown on a signal (${ENGINE})`, () => {
@@ -63,12 +85,11 @@ describe(`shutdown on a signal (${ENGINE})`, () => {
     it(`should finish requests in flight, close the database and exit 0 on ${signal}`, async () => {
       const running = await start();
       const inFlight = Array.from({ length: IN_FLIGHT }, () => signUpOnNewConnection(running));
-      // Once one is answered, the others have long been sent and wait for a hash.
-      await Promise.race(inFlight);
+      await Promise.all(inFlight.map((signUp) => signUp.started));
 
       const signalledAt = Date.now();
       running.child.kill(signal);
-      const answers = await Promise.all(inFlight);
+      const answers = await Promise.all(inFlight.map((signUp) => signUp.answered));
       const late = await request(running.baseUrl, 'GET', '/ping').catch((error: Error) => error);
       const exit = await Promise.race([running.exited, sleep(EXIT_BOUND_MS, 'timeout' as const)]);
 
