@@ -16,8 +16,8 @@ import {
  * Kysely on better-sqlite3 with group commit. With `synchronous=FULL` every
  * commit waits for the disk, which caps one-statement transactions at a few
  * hundred a second. Here, reads run at once, while the writes that arrive in
- * one turn of the event loop are run together in one transaction, each inside
- * a savepoint of its own so that one failing statement undoes only itself.
+ * one turn of the event loop are run together in one transaction; one failing
+ * statement undoes only itself.
  * A write's promise settles only after that transaction is on disk, so an
  * answered write is never lost. Explicit transactions (`db.transaction()`)
  * take the database to themselves: queued writes wait until they end, and
@@ -133,12 +133,12 @@ class GroupCommitDriver implements Driver {
     const outcomes: Array<{ result?: QueryResult<unknown>; error?: unknown }> = [];
     try {
       this.command('begin immediate');
-    } catch (error) {
-      for (const write of batch) write.reject(error);
-      return;
-    }
-    for (const write of batch) outcomes.push(this.runIsolated(write.query));
-    try {
+      for (const write of batch) {
+        const outcome = this.attempt(write.query);
+        // A full disk or an I/O error ends the whole transaction, not just the statement.
+        if (!this.db.inTransaction) throw outcome.error;
+        outcomes.push(outcome);
+      }
       this.command('commit');
     } catch (error) {
       if (this.db.inTransaction) this.command('rollback');
@@ -152,16 +152,15 @@ class GroupCommitDriver implements Driver {
     });
   }
 
-  /** Runs one write inside a savepoint, so that its failure undoes only its own changes. */
-  private runIsolated(query: CompiledQuery): { result?: QueryResult<unknown>; error?: unknown } {
-    this.command('savepoint write');
+  /**
+   * Runs one write of a batch. A statement that fails (a unique violation,
+   * say) undoes only its own changes and leaves the transaction open: that is
+   * SQLite's default ABORT conflict resolution, so no savepoint is needed.
+   */
+  private attempt(query: CompiledQuery): { result?: QueryResult<unknown>; error?: unknown } {
     try {
-      const result = this.run(query);
-      this.command('release write');
-      return { result };
+      return { result: this.run(query) };
     } catch (error) {
-      this.command('rollback to write');
-      this.command('release write');
       return { error };
     }
   }
