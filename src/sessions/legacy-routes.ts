@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { problems } from '../http/schemas.js';
-import { Credentials } from '../users/schemas.js';
+import { loginRoute } from './login-route.js';
 import { LegacyOwnerBody, LegacySessionPatch, Session } from './schemas.js';
 import type { SessionService } from './service.js';
 
@@ -15,22 +15,7 @@ export const legacySessionRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionS
 ) => {
   const tags = ['sessions (2019)'];
 
-  app.post(
-    '/users/session',
-    {
-      schema: {
-        tags,
-        summary: 'Log a user in and open their session',
-        body: Credentials,
-        response: { 201: Session, ...problems(400, 401, 409, 429) },
-      },
-    },
-    async (request, reply) => {
-      const { username, password } = request.body;
-      const session = await sessions.login(username, password, request.ip);
-      return reply.code(201).send(session);
-    },
-  );
+  await app.register(loginRoute, { sessions, path: '/users/session', tags });
 
   app.get(
     '/users/session',

@@ -4,7 +4,7 @@ import { pageTooLarge } from '../http/errors.js';
 import { parseCount, parseId } from '../http/numbers.js';
 import { Deleted, problems } from '../http/schemas.js';
 import { MAX_LOBBY_INDEX, SESSIONS_PAGE_MAX } from '../limits.js';
-import { Credentials } from '../users/schemas.js';
+import { loginRoute } from './login-route.js';
 import {
   ChannelBody,
   HolePunchAnswer,
@@ -25,22 +25,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService
   const tags = ['sessions'];
   const owner = (params: { ownerId: string }) => parseId(params.ownerId, 'params.ownerId');
 
-  app.post(
-    '/sessions',
-    {
-      schema: {
-        tags,
-        summary: 'Log a user in and open their session',
-        body: Credentials,
-        response: { 201: Session, ...problems(400, 401, 409, 429) },
-      },
-    },
-    async (request, reply) => {
-      const { username, password } = request.body;
-      const session = await sessions.login(username, password, request.ip);
-      return reply.code(201).send(session);
-    },
-  );
+  await app.register(loginRoute, { sessions, path: '/sessions', tags });
 
   app.get(
     '/sessions',
