@@ -19,9 +19,9 @@ import { explainPostgres, explainSqlite, type QueryPlan } from './explain.js';
 import { argon2Rate, legacyRate } from './hashing.js';
 import { type LoadSettings, runPhase } from './load.js';
 import { type BenchOptions, readOptions } from './options.js';
-import { CEILING, PHASES, type Workload } from './phases.js';
+import { CEILING, PHASES, type Phase, type Workload } from './phases.js';
 import { serve } from './processes.js';
-import { type BenchReport, type EngineRun, renderReport } from './report.js';
+import { type BenchReport, type EngineRun, type MeasuredPhase, renderReport } from './report.js';
 import type { SeedPlan } from './seeding.js';
 import { storeRates } from './store-rates.js';
 
@@ -45,77 +45,68 @@ async function main(): Promise<void> {
 
   const legacyUsers = options.duration * LEGACY_USERS_PER_SECOND;
   const small: SeedPlan = { ...SMALL, legacyUsers };
-  const ceiling = await measureCeiling(small, settings);
-  log(`hashing bare for ${options.duration} s, twice`);
-  const argon2 = await argon2Rate(options.connections, options.duration);
-  const legacy = await legacyRate(options.connections, options.duration);
+  const ceiling = await serve(['--import', 'tsx', 'bench/ceiling-server.ts'], {}, '/');
+  const bench: Bench = { options, settings, ceilingUrl: ceiling.url };
+  try {
+    const runs: EngineRun[] = [];
+    const plans: BenchReport['plans'] = [];
+    for (const engine of options.engines) {
+      const database =
+        engine === 'sqlite' ? sqliteDatabase() : await postgresDatabase(options.postgresUrl);
+      runs.push(await measureService(bench, database, small, plans));
+    }
 
-  const runs: EngineRun[] = [];
-  const plans: BenchReport['plans'] = [];
-  for (const engine of options.engines) {
-    const database =
-      engine === 'sqlite' ? sqliteDatabase() : await postgresDatabase(options.postgresUrl);
-    runs.push(await measureService(database, small, settings, options, plans));
-  }
+    let scale: BenchReport['scale'];
+    const smallPostgres = runs.find((run) => run.engine === 'postgres');
+    if (options.scale && smallPostgres) {
+      const large: SeedPlan = {
+        users: options.scaleUsers,
+        sessions: options.scaleSessions,
+        legacyUsers,
+      };
+      const database = await postgresDatabase(options.postgresUrl);
+      scale = { small: smallPostgres, large: await measureService(bench, database, large, plans) };
+    }
 
-  let scale: BenchReport['scale'];
-  const smallPostgres = runs.find((run) => run.engine === 'postgres');
-  if (options.scale && smallPostgres) {
-    const large: SeedPlan = {
-      users: options.scaleUsers,
-      sessions: options.scaleSessions,
-      legacyUsers,
+    const report: BenchReport = {
+      command: commandLine(process.argv.slice(2)),
+      ...settings,
+      postgresVersion: await postgresVersion(options.postgresUrl),
+      runs,
+      ...(scale ? { scale } : {}),
+      plans,
     };
-    const database = await postgresDatabase(options.postgresUrl);
-    scale = {
-      small: smallPostgres,
-      large: await measureService(database, large, settings, options, plans),
-    };
+    const markdown = renderReport(report);
+    writeFileSync(join(RESULTS_DIR, 'latest.md'), `${markdown}\n`);
+    process.stdout.write(`${markdown}\n`);
+  } finally {
+    await ceiling.stop();
   }
-
-  const report: BenchReport = {
-    command: commandLine(process.argv.slice(2)),
-    ...settings,
-    postgresVersion: await postgresVersion(options.postgresUrl),
-    ceiling,
-    argon2,
-    legacy,
-    runs,
-    ...(scale ? { scale } : {}),
-    plans,
-  };
-  const markdown = renderReport(report);
-  writeFileSync(join(RESULTS_DIR, 'latest.md'), `${markdown}\n`);
-  process.stdout.write(`${markdown}\n`);
 }
 
-/** Loads the bare node:http server with the session read's request shape. */
-async function measureCeiling(plan: SeedPlan, settings: LoadSettings) {
-  log('measuring the ceiling');
-  const server = await serve(['--import', 'tsx', 'bench/ceiling-server.ts'], {}, '/');
-  try {
-    const memory = () => server.memory().rssMiB;
-    return await runPhase(server.url, CEILING, plan, settings, memory);
-  } finally {
-    await server.stop();
-  }
+/** What every service run shares: the options, the load, and the ceiling server. */
+interface Bench {
+  options: BenchOptions;
+  settings: LoadSettings;
+  /** The bare node:http server, up for the whole run and idle between its phases. */
+  ceilingUrl: string;
 }
 
 /** Seeds a database, starts `node dist/main.js` on it, and runs every phase. */
 async function measureService(
+  bench: Bench,
   database: BenchDatabase,
   plan: SeedPlan,
-  settings: LoadSettings,
-  options: BenchOptions,
   plans: BenchReport['plans'],
 ): Promise<EngineRun> {
+  const { connections, duration } = bench.settings;
   const label = `${database.engine === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${count(plan.users)} users`;
   try {
     log(`${label}: seeding`);
     await migrateAndSeed(database, plan, (message) => log(`${label}: ${message}`));
     log(`${label}: the session store alone`);
-    const store = await storeRates(database, plan, settings.connections, settings.duration);
-    const run = await loadService(database, label, plan, settings, options);
+    const store = await storeRates(database, plan, connections, duration);
+    const run = await loadService(bench, database, label, plan);
     plans.push({ label, plans: await explain(database, plan) });
     return { ...run, store };
   } finally {
@@ -123,13 +114,19 @@ async function measureService(
   }
 }
 
+/**
+ * Runs each phase right after its baseline: the ceiling server under the same
+ * load, or the bare hash work for a login phase. This machine's speed drifts
+ * by a factor of two within minutes (other virtual machines share its host),
+ * so a ratio is only sound between figures taken side by side.
+ */
 async function loadService(
+  bench: Bench,
   database: BenchDatabase,
   label: string,
   workload: Workload,
-  settings: LoadSettings,
-  options: BenchOptions,
 ): Promise<Omit<EngineRun, 'store'>> {
+  const { options, settings } = bench;
   const profile = options.cpuProfile
     ? [
         '--cpu-prof',
@@ -145,16 +142,31 @@ async function loadService(
     '/ping',
   );
   try {
-    const results = [];
+    const results: MeasuredPhase[] = [];
+    const memory = () => service.memory().rssMiB;
     for (const phase of PHASES.filter((phase) => phase.name.includes(options.only))) {
       log(`${label}: ${phase.name}`);
-      const memory = () => service.memory().rssMiB;
-      results.push(await runPhase(service.url, phase, workload, settings, memory));
+      const baseline = await measureBaseline(bench, phase, workload);
+      const result = await runPhase(service.url, phase, workload, settings, memory);
+      results.push({ ...result, ...baseline });
     }
     return { engine: database.engine, label, results, peakMiB: service.memory().peakMiB };
   } finally {
     await service.stop();
   }
+}
+
+/** The figure a phase is compared with, measured now. */
+async function measureBaseline(
+  bench: Bench,
+  phase: Phase,
+  workload: Workload,
+): Promise<Pick<MeasuredPhase, 'ceiling' | 'bare'>> {
+  const { connections, duration } = bench.settings;
+  if (phase.login === 'argon2') return { bare: await argon2Rate(connections, duration) };
+  if (phase.login === 'legacy') return { bare: await legacyRate(connections, duration) };
+  const idle = () => 0;
+  return { ceiling: await runPhase(bench.ceilingUrl, CEILING, workload, bench.settings, idle) };
 }
 
 /** EXPLAINs the hot queries; a user past the sessions is free to log in and out. */
