@@ -11,8 +11,14 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 import type { Config } from './config.js';
 import type { Storage } from './db/dialect.js';
 import { healthRoutes } from './health/routes.js';
-import { installErrorHandler, sendProblem } from './http/error-handler.js';
+import {
+  answerClientError,
+  answerFrameworkError,
+  installErrorHandler,
+  sendProblem,
+} from './http/error-handler.js';
 import { shuttingDown } from './http/errors.js';
+import { installJsonBody } from './http/json-body.js';
 import { Problem } from './http/schemas.js';
 import { installServiceKeys } from './http/service-keys.js';
 import { BODY_LIMIT_BYTES } from './limits.js';
@@ -65,11 +71,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: false,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // 2019 master servers send GET /users/session with a JSON body.
   app.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
   app.addSchema(Problem);
+  installJsonBody(app);
   installErrorHandler(app);
   installDrain(app);
   installServiceKeys(app, config.serviceKeys);

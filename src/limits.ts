@@ -13,8 +13,17 @@ export const PLAYER_NAME_MAX_LENGTH = 32;
 export const PASSWORD_MIN_LENGTH = 6;
 export const PASSWORD_MAX_LENGTH = 128;
 
-/** A login field longer than this is refused with 400 before anything else runs. */
-export const LOGIN_FIELD_MAX_LENGTH = 1_024;
+/** Request bodies are a few hundred bytes; anything this large is an attack. */
+export const BODY_LIMIT_BYTES = 16 * 1_024;
+
+/**
+ * A login field may be as long as a body allows: API.md says a login with a
+ * password of the wrong length simply fails, so it gets 401, not 400.
+ */
+export const LOGIN_FIELD_MAX_LENGTH = BODY_LIMIT_BYTES;
+
+/** Login names longer than this cannot exist; the router's own path segment limit. */
+export const PATH_NAME_MAX_LENGTH = 100;
 
 /** Ids are PostgreSQL `integer` columns. */
 export const MAX_ID = 2_147_483_647;
@@ -37,9 +46,6 @@ export const MAX_COUNTER = MAX_ID;
 
 /** The longest textual IPv6 address (with an embedded IPv4 tail) is 45 characters. */
 export const IP_ADDRESS_MAX_LENGTH = 45;
-
-/** Request bodies are a few hundred bytes; anything this large is an attack. */
-export const BODY_LIMIT_BYTES = 16 * 1_024;
 
 /** Level and VIP level ranges of the game client. */
 export const MIN_LEVEL = 1;

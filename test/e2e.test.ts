@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ENGINE, newUser, startApp, type TestApp } from './helpers.js';
 
@@ -184,4 +184,42 @@ describe(`a player's day over a real socket (${ENGINE})`, () => {
     assert.equal(logout.status, 200);
     assert.equal((await getWithBody('/users/session', { userId })).status, 404);
   });
+});
+
+/** Writes raw bytes to the service and reads everything it answers until it closes. */
+function sendRaw(bytes: string): Promise<string> {
+  const { port } = t.app.server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      answer += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+  });
+}
+
+describe(`requests that are not valid HTTP, over a real socket (${ENGINE})`, () => {
+  const cases = [
+    ['a header name with a space', 'GET /ping HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n', 400],
+    ['an invalid method', 'G@T /ping HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    [
+      'headers over the size limit',
+      `GET /ping HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(20_000)}\r\n\r\n`,
+      431,
+    ],
+  ] as const;
+  for (const [why, bytes, status] of cases) {
+    it(`should answer ${status} problem+json and close when the request has ${why}`, async () => {
+      const answer = await sendRaw(bytes);
+
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1.1 ${status} `));
+      assert.match(head, /content-type: application\/problem\+json/i);
+      assert.equal(JSON.parse(body).status, status);
+      assert.equal((await send('GET', '/ping')).status, 200, 'the service still answers');
+    });
+  }
 });

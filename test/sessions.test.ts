@@ -77,6 +77,36 @@ describe(`POST /sessions (${ENGINE})`, () => {
     assert.equal(await snapshot(t.database.storage), before);
   });
 
+  it('should answer 401 and open nothing when the password is a lone surrogate away', async () => {
+    const user = await signUp(t.app, { password: 'secret\ufffd' });
+    const before = await snapshot(t.database.storage);
+
+    expectProblem(await login(t.app, user.username, 'secret\ud800'), 401);
+    assert.equal(await snapshot(t.database.storage), before);
+  });
+
+  it('should answer 201 or 401, never 5xx, when the account is deleted during its login', async () => {
+    const users = await Promise.all(Array.from({ length: 12 }, () => signUp(t.app)));
+
+    const races = users.map(async (user, i) => {
+      const loggingIn = login(t.app, user.username, user.password);
+      await new Promise((resolve) => setTimeout(resolve, i * 2));
+      const deleted = await call(t.app, 'DELETE', `/users/${user.userId}`);
+      return { login: (await loggingIn).statusCode, delete: deleted.statusCode };
+    });
+
+    for (const outcome of await Promise.all(races)) {
+      assert.ok([201, 401].includes(outcome.login), `login answered ${outcome.login}`);
+      assert.equal(outcome.delete, 200);
+    }
+    const left = await t.database.storage.db.selectFrom('sessions').select('userId').execute();
+    const deletedIds = new Set(users.map((user) => user.userId));
+    assert.deepEqual(
+      left.filter((row) => deletedIds.has(row.userId)),
+      [],
+    );
+  });
+
   it('should answer 409 and keep the live session when the user logs in again', async () => {
     const { user, session } = await signUpAndLogIn(t.app);
 

@@ -85,8 +85,12 @@ describe(`POST /users (${ENGINE})`, () => {
     ['playername', 'Private\ue000', 'holds a private-use character'],
     ['playername', ' Gamer', 'starts with a space'],
     ['playername', 'Gamer ', 'ends with a space'],
+    ['playername', '\u2800', 'is the blank Braille pattern U+2800'],
+    ['playername', '\u0301Gamer', 'starts with a combining mark'],
+    ['playername', '\u00a8Gamer', 'starts with U+00A8, which NFKC makes a space and a mark'],
     ['password', 'short', 'is shorter than 6 characters'],
     ['password', 'p'.repeat(129), 'is longer than 128 characters'],
+    ['password', 'secret\ud800', 'holds a lone surrogate'],
   ];
   for (const [field, value, why] of invalid) {
     it(`should answer 400 naming body.${field} when it ${why}`, async () => {
@@ -119,6 +123,8 @@ describe(`POST /users (${ENGINE})`, () => {
     ['Игрок', 'игрок', 'Cyrillic in another case'],
     ['Ｇａｍｅｒ', 'gamer', 'full-width Latin against plain lower case'],
     ['Straße', 'STRASSE', 'a sharp s against double s'],
+    ['Maße', 'MAẞE', 'a sharp s against a capital sharp s'],
+    ['ẞ', 'ss', 'a capital sharp s against double s'],
   ];
   for (const [taken, attempt, why] of lookAlikes) {
     it(`should answer 409 when the player name equals a taken one after NFKC and case folding: ${why}`, async () => {
@@ -258,8 +264,12 @@ describe(`GET /users/byname/:username (${ENGINE})`, () => {
     expectProblem(await call(t.app, 'GET', '/users/byname/nobody'), 404);
   });
 
-  it('should answer 400 when the name is far longer than any user name', async () => {
-    expectProblem(await call(t.app, 'GET', `/users/byname/${'n'.repeat(65)}`), 400);
+  it('should answer 404 when the name is longer than any user name can be', async () => {
+    expectProblem(await call(t.app, 'GET', `/users/byname/${'n'.repeat(65)}`), 404);
+  });
+
+  it('should answer 414 problem+json when the name is past the path segment limit', async () => {
+    expectProblem(await call(t.app, 'GET', `/users/byname/${'n'.repeat(101)}`), 414);
   });
 });
 

@@ -1,6 +1,9 @@
 /** SQLSTATE of a unique-constraint violation on PostgreSQL. */
 const PG_UNIQUE_VIOLATION = '23505';
 
+/** SQLSTATE of a foreign-key violation on PostgreSQL. */
+const PG_FOREIGN_KEY_VIOLATION = '23503';
+
 /** SQLSTATE classes meaning the server went away or is starting or stopping. */
 const PG_UNAVAILABLE = /^(08|57P0[1-3]|53300)/;
 
@@ -37,6 +40,12 @@ export function uniqueViolation(error: unknown): string | undefined {
     return String(message ?? '');
   }
   return undefined;
+}
+
+/** Whether a write referred to a row that is gone, such as a session for a deleted user. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const { code } = (error ?? {}) as DriverError;
+  return code === PG_FOREIGN_KEY_VIOLATION || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
 /** Whether an error means the database is unreachable or busy, not that the query is wrong. */

@@ -8,14 +8,14 @@ export function parseId(text: string, field: string): number {
   return id;
 }
 
-/** Turns optional count text into a number within bounds, or the fallback when absent. */
+/** Turns optional count text into a number within bounds, or the fallback when absent or empty. */
 export function parseCount(
   text: string | undefined,
   field: string,
   fallback: number,
   max: number,
 ): number {
-  if (text === undefined) return fallback;
+  if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (value > max) throw invalidField(field, `must be an integer from 0 to ${max}`);
   return value;

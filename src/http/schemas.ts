@@ -6,7 +6,8 @@ import { type TSchema, Type } from '@sinclair/typebox';
  * coerced; the value range is checked when the text is turned into a number.
  */
 export const IdText = Type.String({ pattern: '^[1-9][0-9]{0,9}$', maxLength: 10 });
-export const CountText = Type.String({ pattern: '^(0|[1-9][0-9]{0,9})$', maxLength: 10 });
+/** An empty value (`?offset=`) counts as absent, as in the route list of API.md. */
+export const CountText = Type.String({ pattern: '^(0|[1-9][0-9]{0,9})?$', maxLength: 10 });
 
 /** The body of every 4xx and 5xx answer. */
 export const Problem = Type.Object(

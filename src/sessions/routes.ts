@@ -177,6 +177,6 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService
 };
 
 function lobbyFilter(text: string | undefined, field: string): number | undefined {
-  if (text === undefined) return undefined;
+  if (text === undefined || text === '') return undefined;
   return parseCount(text, field, 0, MAX_LOBBY_INDEX);
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
+import { isForeignKeyViolation } from '../db/faults.js';
 import type { SessionRow } from '../db/tables.js';
-import { conflict, invalidField, notFound } from '../http/errors.js';
+import { conflict, invalidField, notFound, wrongCredentials } from '../http/errors.js';
 import type { UserService } from '../users/service.js';
 import { holePunch } from './holepunch.js';
 import type { Net, Session, SessionPatch } from './schemas.js';
@@ -17,7 +18,10 @@ export class SessionService {
   /** Checks the credentials and opens the user's one session; 409 if one is live. */
   async login(userName: string, password: string, address: string): Promise<Session> {
     const userId = await this.users.authenticate(userName, password, address);
-    const row = await this.store.create(userId, randomUUID());
+    const row = await this.store.create(userId, randomUUID()).catch((error: unknown) => {
+      // The account was deleted after its password was checked: it is unknown now.
+      throw isForeignKeyViolation(error) ? wrongCredentials() : error;
+    });
     if (!row) throw conflict('session_exists', 'the user already has a live session');
     return toSession(row);
   }

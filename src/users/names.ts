@@ -4,9 +4,13 @@ import { PLAYER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from '../limits.js';
  * Characters a player name may not hold: control, format (zero-width and
  * direction marks), private-use, unassigned and surrogate code points, line
  * and paragraph separators, and everything Unicode marks as ignorable
- * (Hangul fillers, variation selectors), which would let two names look alike.
+ * (Hangul fillers, variation selectors), and the blank Braille pattern, which
+ * would let two names look alike or a name look empty.
  */
-const INVISIBLE = /[\p{C}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+const INVISIBLE = /[\p{C}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]/u;
+
+/** A combining mark with nothing to combine with draws on whatever is shown before the name. */
+const LEADING_MARK = /^\p{M}/u;
 
 /** Other spaces than the plain one (no-break, ideographic, ...) are refused too. */
 const ODD_SPACE = /[^\P{Zs} ]/u;
@@ -32,11 +36,14 @@ export function userNameKey(userName: string): string {
 
 /**
  * The key under which player names are unique: NFKC folds look-alike forms
- * (full-width letters, ligatures), and the upper-then-lower round trip
- * approximates Unicode case folding (ß and ss, final and medial sigma).
+ * (full-width letters, ligatures), and the lower-upper-lower round trip
+ * stands for Unicode case folding (ß, ẞ and ss; final and medial sigma).
+ * Checked against full case folding over every code point, it misses no
+ * pair that folding makes equal; it also joins a few that folding keeps
+ * apart (dotless ı and i), which only refuses more look-alike names.
  */
 export function playerNameKey(playerName: string): string {
-  return playerName.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+  return playerName.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC');
 }
 
 /** Why a player name is refused, or undefined when it is acceptable. */
@@ -48,6 +55,11 @@ export function playerNameProblem(playerName: string): string | undefined {
   if (INVISIBLE.test(playerName) || ODD_SPACE.test(playerName)) {
     return 'must not contain invisible, control, format or private-use characters';
   }
-  if (playerName.trim() !== playerName) return 'must not start or end with a space';
+  if (LEADING_MARK.test(playerName)) return 'must not start with a combining mark';
+  // NFKC turns some characters into a space and a mark (U+00A8 is " ̈").
+  const normalized = playerName.normalize('NFKC');
+  if (playerName.trim() !== playerName || normalized.trim() !== normalized) {
+    return 'must not start or end with a space';
+  }
   return undefined;
 }

@@ -27,6 +27,17 @@ export const ARGON2_OPTIONS = {
   parallelism: 1,
 } as const;
 
+/**
+ * A lone surrogate (`"\ud800"` in JSON) is no character: hashing would turn
+ * every one of them into U+FFFD, so passwords differing only there would match.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether a password is text that hashes to what was typed. */
+export function isWellFormedPassword(password: string): boolean {
+  return !LONE_SURROGATE.test(password);
+}
+
 /** The original service stored `1:<salt>:<iterations>:<hex of a 64-byte PBKDF2-SHA512 key>`. */
 const LEGACY_HASH = /^1:([^:]*):([1-9][0-9]{0,7}):([0-9a-f]{128})$/i;
 

@@ -9,6 +9,7 @@ import {
   MIN_LEVEL,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  PATH_NAME_MAX_LENGTH,
   PLAYER_NAME_MAX_LENGTH,
   USER_NAME_PATTERN,
 } from '../limits.js';
@@ -92,7 +93,9 @@ export const Credentials = Type.Object(
 export type Credentials = Static<typeof Credentials>;
 
 export const UserIdParams = Type.Object({ userId: IdText });
-export const UserNameParams = Type.Object({ username: Type.String({ maxLength: 64 }) });
+export const UserNameParams = Type.Object({
+  username: Type.String({ maxLength: PATH_NAME_MAX_LENGTH }),
+});
 export const PageQuery = Type.Object({
   offset: Type.Optional(CountText),
   length: Type.Optional(CountText),

@@ -9,7 +9,7 @@ import {
   playerNameProblem,
   userNameKey,
 } from './names.js';
-import { hashPassword, verifyDummy, verifyPassword } from './passwords.js';
+import { hashPassword, isWellFormedPassword, verifyDummy, verifyPassword } from './passwords.js';
 import { PROFILE_FIELDS, type SignUpBody, type User, type UserUpdateBody } from './schemas.js';
 import type { UserChanges, UserStore } from './store.js';
 import type { LoginThrottle } from './throttle.js';
@@ -25,6 +25,7 @@ export class UserService {
   async signUp(body: SignUpBody): Promise<number> {
     const problem = playerNameProblem(body.playername);
     if (problem) throw invalidField('body.playername', problem);
+    checkNewPassword(body.password, 'body.password');
 
     const passwordHash = await hashPassword(body.password);
     try {
@@ -79,7 +80,10 @@ export class UserService {
       changes.playerName = body.playerName;
       changes.playerNameKey = playerNameKey(body.playerName);
     }
-    if (body.password !== undefined) changes.passwordHash = await hashPassword(body.password);
+    if (body.password !== undefined) {
+      checkNewPassword(body.password, 'body.password');
+      changes.passwordHash = await hashPassword(body.password);
+    }
     if (Object.keys(changes).length === 0) return toUser(current);
 
     const row = await this.store.update(userId, changes).catch((error: unknown) => {
@@ -110,7 +114,10 @@ export class UserService {
     const row = await this.store.findByNameKey(key);
     // Code points, as the sign-up schema counts them, not UTF-16 units.
     const length = [...password].length;
-    const plausible = length >= PASSWORD_MIN_LENGTH && length <= PASSWORD_MAX_LENGTH;
+    const plausible =
+      length >= PASSWORD_MIN_LENGTH &&
+      length <= PASSWORD_MAX_LENGTH &&
+      isWellFormedPassword(password);
     if (!row || !plausible) {
       await verifyDummy();
       await this.throttle.recordFailure(key, address);
@@ -126,6 +133,12 @@ export class UserService {
     if (needsRehash)
       await this.store.replaceHash(row.id, row.passwordHash, await hashPassword(password));
     return row.id;
+  }
+}
+
+function checkNewPassword(password: string, field: string): void {
+  if (!isWellFormedPassword(password)) {
+    throw invalidField(field, 'must not contain an unpaired surrogate (\\ud800 to \\udfff)');
   }
 }
 
