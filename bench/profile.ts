@@ -44,7 +44,8 @@ function summarize(path: string): string {
     total += micros;
     const where = area(url, functionName);
     areas.set(where, (areas.get(where) ?? 0) + micros);
-    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|dist)\//, '')}:${lineNumber + 1}`;
+    const file = url.replace(/^.*\/(node_modules|dist)\//, '');
+    const key = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
     functions.set(key, (functions.get(key) ?? 0) + micros);
   });
   return [

@@ -152,8 +152,9 @@ function storePath(report: BenchReport): string {
       );
     }
   }
+  const inFlight = `${report.connections} in flight`;
   return [
-    `### The database path alone (the service's SessionStore, ${report.connections} in flight, no HTTP)`,
+    `### The database path alone (the service's SessionStore, ${inFlight}, no HTTP)`,
     '',
     row(['database', 'statement of', 'store alone /s', 'through HTTP req/s', 'HTTP / store']),
     row(Array(5).fill('---')),

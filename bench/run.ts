@@ -100,7 +100,8 @@ async function measureService(
   plans: BenchReport['plans'],
 ): Promise<EngineRun> {
   const { connections, duration } = bench.settings;
-  const label = `${database.engine === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${count(plan.users)} users`;
+  const engineName = database.engine === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+  const label = `${engineName}, ${count(plan.users)} users`;
   try {
     log(`${label}: seeding`);
     await migrateAndSeed(database, plan, (message) => log(`${label}: ${message}`));

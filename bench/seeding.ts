@@ -120,12 +120,13 @@ async function insertSessions(
   last: number,
 ) {
   const now = engine.timestamp(new Date().toISOString());
+  const channel = sql`1 + (id / ${sql.lit(CHANNEL_SERVERS)}) % ${sql.lit(CHANNELS)}`;
   await sql`
     insert into sessions
       (user_id, session_id, external_ip_address, external_client_port,
        current_channel_server_index, current_channel_index, created_at, updated_at)
     select id, ${engine.uuid}, '198.51.100.' || (id % 250 + 1), 27005 + id % 100,
-      1 + id % ${sql.lit(CHANNEL_SERVERS)}, 1 + (id / ${sql.lit(CHANNEL_SERVERS)}) % ${sql.lit(CHANNELS)},
+      1 + id % ${sql.lit(CHANNEL_SERVERS)}, ${channel},
       ${now}, ${now}
     from users where id between ${sql.lit(first)} and ${sql.lit(last)}`.execute(db);
 }

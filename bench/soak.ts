@@ -177,12 +177,10 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - startedAt) / 1_000;
 
   const errors = [...tally.errors.entries()].sort(([a], [b]) => a.localeCompare(b));
-  console.log(
-    `requests      ${tally.requests} (${(tally.requests / seconds).toFixed(0)}/s over ${seconds.toFixed(0)} s)`,
-  );
-  console.log(
-    `errors        ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}: ${n}`).join(', ')}`,
-  );
+  const rate = (tally.requests / seconds).toFixed(0);
+  const errorList = errors.map(([k, n]) => `${k}: ${n}`).join(', ');
+  console.log(`requests      ${tally.requests} (${rate}/s over ${seconds.toFixed(0)} s)`);
+  console.log(`errors        ${errors.length === 0 ? 'none' : errorList}`);
   console.log(`service RSS   start ${rssAtStart}, end ${rssAtEnd}`);
 
   if (own) {

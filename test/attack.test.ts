@@ -439,7 +439,7 @@ describe(`input limits (${ENGINE})`, () => {
   });
   after(() => t.close());
 
-  it('should store SQL-looking text verbatim and harmlessly when a field accepts any text', async () => {
+  it('should store SQL-like text verbatim and harmlessly when a field takes any text', async () => {
     const playername = "Robert'); DROP TABLE users;--";
     const password = "' OR '1'='1' --";
     const user = await signUp(t.app, { playername, password });
@@ -473,7 +473,7 @@ describe(`input limits (${ENGINE})`, () => {
     assert.equal(tooLong.statusCode, 400);
   });
 
-  it('should refuse a password over 128 characters at sign-up and in a profile update', async () => {
+  it('should refuse a password over 128 characters when set at sign-up or update', async () => {
     const user = await signUp(t.app);
     const long = 'p'.repeat(PASSWORD_MAX_LENGTH + 1);
     const before = await snapshot(t.database.storage);
@@ -490,7 +490,7 @@ describe(`input limits (${ENGINE})`, () => {
     assert.equal(await snapshot(t.database.storage), before);
   });
 
-  it('should never check a login password over 128 characters against the stored hash', async () => {
+  it('should not check the stored hash when a login password is over 128 characters', async () => {
     // The stored hash is of the long password itself: only a check that never
     // reaches the hash function can fail this login.
     const long = 'L'.repeat(PASSWORD_MAX_LENGTH + 1);

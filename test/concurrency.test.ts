@@ -95,7 +95,7 @@ function raceScenarios(send: () => Send) {
     for (const id of ids) assert.ok(Number.isInteger(id) && id > 0);
   });
 
-  it('should end on one whole write when hole punches and updates race on one session', async () => {
+  it('should end on one whole write when hole punches and updates race on a session', async () => {
     const user = newUser();
     const signUp = await send()('POST', '/users', user);
     const userId = signUp.json.userId as number;

@@ -205,7 +205,7 @@ describe('database faults (postgres, a throwaway cluster)', {
     cluster?.remove();
   });
 
-  it('should answer 503 problem+json in bounded time when PostgreSQL stops mid-traffic', async () => {
+  it('should answer 503 problem+json in bounded time when Postgres stops mid-traffic', async () => {
     let stopTraffic = () => {};
     const stop = new Promise<void>((resolve) => {
       stopTraffic = resolve;
@@ -263,7 +263,7 @@ describe('database faults (postgres, a throwaway cluster)', {
     assert.equal(service.child.exitCode, null, 'the service was not restarted');
   });
 
-  it('should retry with backoff and log one line per attempt when started while PostgreSQL is down', async () => {
+  it('should log one line per backoff retry when PostgreSQL is down at start', async () => {
     cluster.stop();
     const late = await spawnService({ DATABASE_URL: cluster.url }, { waitForLive: false });
     spawned.push(late);

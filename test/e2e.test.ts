@@ -153,7 +153,7 @@ describe(`a player's day over a real socket (${ENGINE})`, () => {
     assert.notEqual(nextDay.json.sessionId, sessionId);
   });
 
-  it('should serve a 2019 master server through /users/session with bodies on GET and DELETE', async () => {
+  it('should serve /users/session when a 2019 master server sends GET/DELETE bodies', async () => {
     const player = newUser();
     const { userId } = (await send('POST', '/users', player)).json;
 

@@ -402,7 +402,10 @@ export async function insertUserRow(
   return row.id;
 }
 
-/** Writes `count` users named `<prefix><n>` straight to the database; returns their ids in order. */
+/**
+ * Writes `count` users named `<prefix><n>` straight to the database; returns
+ * their ids in order.
+ */
 export async function insertUserRows(
   storage: Storage,
   prefix: string,

@@ -38,7 +38,7 @@ describe(`SESSION_IDLE_TIMEOUT (${ENGINE})`, () => {
     assert.equal((await call(app, 'GET', '/ping')).json().sessions, 1);
   });
 
-  it('should treat a session as gone when it was not updated for longer than the timeout', async () => {
+  it('should treat a session as gone when its last update is older than the timeout', async () => {
     const { app, clock } = await start(IDLE_SECONDS);
     const { user, session } = await signUpAndLogIn(app);
 
@@ -170,7 +170,7 @@ describe(`idle session sweep (${ENGINE})`, () => {
     t = undefined;
   });
 
-  it('should delete idle rows in the background and keep live ones when the sweep runs', async (context) => {
+  it('should delete idle rows, not live ones, when the background sweep runs', async (context) => {
     const clock = manualClock();
     context.mock.timers.enable({ apis: ['setInterval'] });
     t = await startApp({ sessionIdleTimeout: IDLE_SECONDS }, { now: clock.now });

@@ -23,7 +23,7 @@ before(async () => {
 after(() => t.close());
 
 describe(`POST /users/session (${ENGINE})`, () => {
-  it('should answer 201 with a new session at its defaults when the credentials are right', async () => {
+  it('should answer 201 with a new default session when the credentials are right', async () => {
     const user = await signUp(t.app);
 
     const response = await call(t.app, 'POST', '/users/session', {

@@ -425,7 +425,9 @@ describe(`malformed requests (${ENGINE})`, () => {
   after(() => t.close());
 
   for (const entry of allCases()) {
-    const name = `should answer ${entry.status} naming ${entry.field} and change nothing when ${entry.method} ${entry.route} gets ${entry.why}`;
+    const outcome = `answer ${entry.status} naming ${entry.field} and change nothing`;
+    const condition = `${entry.method} ${entry.route} gets ${entry.why}`;
+    const name = `should ${outcome} when ${condition}`;
     it(name, async () => {
       const before = await snapshot(t.database.storage);
       const url = entry.url(ids);
@@ -498,7 +500,7 @@ describe(`JSON bodies (${ENGINE})`, () => {
     assert.equal(beat.statusCode, 200, beat.body);
   });
 
-  it('should answer 400 naming the body when a route that needs one gets an empty one', async () => {
+  it('should answer 400 naming the body when a route needing one gets an empty one', async () => {
     const before = await snapshot(t.database.storage);
     for (const method of ['GET', 'DELETE'] as const) {
       const response = await t.app.inject({

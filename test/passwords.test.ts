@@ -62,7 +62,7 @@ describe('legacyHash', () => {
 });
 
 describe('verifyPassword', () => {
-  it('should accept the right password without asking for a rehash when the hash is argon2id', async () => {
+  it('should accept the right password and ask no rehash when the hash is argon2id', async () => {
     const stored = await hashPassword('right-password');
     assert.deepEqual(await verifyPassword(stored, 'right-password'), {
       ok: true,
@@ -83,7 +83,7 @@ describe('verifyPassword', () => {
     assert.deepEqual(await verifyPassword(stored, 'password'), { ok: true, needsRehash: true });
   });
 
-  it('should refuse a wrong password without asking for a rehash when the hash is legacy', async () => {
+  it('should refuse a wrong password and ask no rehash when the hash is legacy', async () => {
     const stored = await legacyHash('right-password', 'NaCl', 100);
     assert.deepEqual(await verifyPassword(stored, 'wrong-password'), {
       ok: false,

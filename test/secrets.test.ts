@@ -118,7 +118,7 @@ async function fullCycle(
 
 describe(`secrets in answers and logs (${ENGINE})`, () => {
   for (const level of ['debug', 'trace']) {
-    it(`should keep passwords, hashes and the service key out of every log line and answer at ${level}`, async () => {
+    it(`should never log or answer a password, hash or key when logging at ${level}`, async () => {
       const database = await createTestDatabase();
       const { logger, lines } = capturingLogger(level);
       const app = await buildApp({
@@ -241,7 +241,7 @@ describe(`unknown user and wrong password (${ENGINE})`, () => {
   });
   after(() => t.close());
 
-  it('should give the same status and body when the user is unknown or the password wrong', async () => {
+  it('should give the same answer when the user is unknown or the password wrong', async () => {
     const user = await signUp(t.app);
     for (const route of ['/sessions', '/users/session', '/users/auth/validate']) {
       const wrong = await call(t.app, 'POST', route, {
@@ -262,7 +262,7 @@ describe(`unknown user and wrong password (${ENGINE})`, () => {
     }
   });
 
-  it('should take the same time within noise when the user is unknown or the password wrong', async () => {
+  it('should take equal time within noise when the user is unknown or password wrong', async () => {
     const user = await signUp(t.app);
     const attempt = async (username: string) => {
       const started = process.hrtime.bigint();

@@ -72,7 +72,7 @@ describe(`service keys (${ENGINE})`, () => {
   });
   after(() => t.close());
 
-  it('should answer 401 with WWW-Authenticate and change nothing when a route gets no key', async () => {
+  it('should answer 401 with WWW-Authenticate and change nothing when no key is sent', async () => {
     await signUpAndLogIn(keyed(t, NEW_KEY));
     const before = await snapshot(t.database.storage);
 
@@ -236,7 +236,7 @@ async function runProcess(
 }
 
 describe('service start-up', () => {
-  it('should refuse to start on a non-loopback HOST without keys and say why in one line', async () => {
+  it('should not start, saying why in one line, when a non-loopback HOST has no keys', async () => {
     const { code, stderr } = await runProcess({ HOST: '0.0.0.0' });
     assert.notEqual(code, 0);
     const lines = stderr.trim().split('\n');

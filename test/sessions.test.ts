@@ -36,7 +36,7 @@ function login(app: TestApp['app'], username: string, password: string) {
 }
 
 describe(`POST /sessions (${ENGINE})`, () => {
-  it('should answer 201 with a new session at its defaults when the credentials are right', async () => {
+  it('should answer 201 with a new default session when the credentials are right', async () => {
     const user = await signUp(t.app);
 
     const response = await login(t.app, user.username, user.password);
@@ -64,7 +64,7 @@ describe(`POST /sessions (${ENGINE})`, () => {
     assert.equal(response.json().userId, user.userId);
   });
 
-  it('should answer 401 and open nothing when the password is wrong or the user unknown', async () => {
+  it('should answer 401 and open nothing when the password is wrong or user unknown', async () => {
     const user = await signUp(t.app);
     const before = await snapshot(t.database.storage);
 
@@ -85,7 +85,7 @@ describe(`POST /sessions (${ENGINE})`, () => {
     assert.equal(await snapshot(t.database.storage), before);
   });
 
-  it('should answer 201 or 401, never 5xx, when the account is deleted during its login', async () => {
+  it('should answer 201 or 401, never 5xx, when the account is deleted mid-login', async () => {
     const users = await Promise.all(Array.from({ length: 12 }, () => signUp(t.app)));
 
     const races = users.map(async (user, i) => {
@@ -166,7 +166,7 @@ describe(`GET /sessions and DELETE /sessions (${ENGINE})`, () => {
 
   const ownersOf = (page: { userId: number }[]) => page.map((session) => session.userId);
 
-  it('should answer the first 25 sessions in owner order when no parameters are given', async () => {
+  it('should answer the first 25 sessions in owner order when given no parameters', async () => {
     const response = await call(lobby.app, 'GET', '/sessions');
 
     assert.equal(response.statusCode, 200);
@@ -325,7 +325,7 @@ describe(`PUT /sessions/:ownerId (${ENGINE})`, () => {
     [{ currentRoomId: '1' }, 'body.currentRoomId', 'a room id as text'],
   ];
   for (const [body, field, why] of refused) {
-    it(`should answer 400 naming ${field} and change nothing when the body holds ${why}`, async () => {
+    it(`should answer 400 naming ${field} and change nothing when given ${why}`, async () => {
       const { user } = await signUpAndLogIn(t.app);
       const before = await snapshot(t.database.storage);
 
@@ -464,7 +464,7 @@ describe(`PUT /sessions/:ownerId/channel (${ENGINE})`, () => {
 });
 
 describe(`POST /sessions/:ownerId/holepunch (${ENGINE})`, () => {
-  it('should map portId 0, 256 and 512 to port indexes 0, 1 and 2 and record both ports', async () => {
+  it('should map portId 0, 256, 512 to port index 0, 1, 2 and record both ports', async () => {
     const { user, session } = await signUpAndLogIn(t.app);
     const url = `/sessions/${user.userId}/holepunch`;
     const punches = [
@@ -508,7 +508,7 @@ describe(`POST /sessions/:ownerId/holepunch (${ENGINE})`, () => {
     });
   });
 
-  it('should answer 400 naming the accepted values and change nothing when portId is 128', async () => {
+  it('should answer 400 naming 0, 256 and 512 and change nothing when portId is 128', async () => {
     const { user } = await signUpAndLogIn(t.app);
     const before = await snapshot(t.database.storage);
 

@@ -78,7 +78,8 @@ describe(`login throttle (${ENGINE})`, () => {
   });
 
   for (const route of LOGIN_ROUTES) {
-    it(`should answer 429 with Retry-After when a user name fails too often on POST ${route}`, async () => {
+    const condition = `a user name fails too often on POST ${route}`;
+    it(`should answer 429 with Retry-After when ${condition}`, async () => {
       const user = await signUp(t.app);
       for (let i = 0; i < MAX_FAILURES; i++) {
         assert.equal((await login(t.app, route, user.username, 'wrong-password')).statusCode, 401);

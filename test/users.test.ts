@@ -127,7 +127,7 @@ describe(`POST /users (${ENGINE})`, () => {
     ['ẞ', 'ss', 'a capital sharp s against double s'],
   ];
   for (const [taken, attempt, why] of lookAlikes) {
-    it(`should answer 409 when the player name equals a taken one after NFKC and case folding: ${why}`, async () => {
+    it(`should answer 409 when the NFKC case-folded player name is taken: ${why}`, async () => {
       await signUp(t.app, { playername: taken });
       const before = await snapshot(t.database.storage);
 
@@ -159,7 +159,7 @@ describe(`GET /users (${ENGINE})`, () => {
 
   const idsOf = (page: { userId: number }[]) => page.map((user) => user.userId);
 
-  it('should answer the first 100 users as {userId, userName, playerName} in userId order when no parameters are given', async () => {
+  it("should list the first 100 users' ids and names in id order when given no query", async () => {
     const response = await call(listing.app, 'GET', '/users');
 
     assert.equal(response.statusCode, 200);
@@ -303,7 +303,7 @@ describe(`PUT /users/:userId (${ENGINE})`, () => {
     ['userName', 'someone'],
     ['createdAt', '2001-01-01T00:00:00.000Z'],
   ] as const) {
-    it(`should answer 400 naming body.${field} when it differs from the current value`, async () => {
+    it(`should answer 400 naming body.${field} when it differs from the current one`, async () => {
       const user = await signUp(t.app);
       const before = await snapshot(t.database.storage);
 
@@ -329,7 +329,7 @@ describe(`PUT /users/:userId (${ENGINE})`, () => {
     [{ playerName: 'Zero\u200bWidth' }, 'body.playerName', 'an invisible character'],
   ];
   for (const [body, field, why] of refused) {
-    it(`should answer 400 naming ${field} and change nothing when the body holds ${why}`, async () => {
+    it(`should answer 400 naming ${field} and change nothing when given ${why}`, async () => {
       const user = await signUp(t.app);
       const before = await snapshot(t.database.storage);
 
@@ -340,7 +340,7 @@ describe(`PUT /users/:userId (${ENGINE})`, () => {
     });
   }
 
-  it('should make the old password fail and the new one work when the password changes', async () => {
+  it('should fail the old password and accept the new one when the password changes', async () => {
     const user = await signUp(t.app);
     const newPassword = 'brand-new-secret';
 
@@ -362,7 +362,7 @@ describe(`PUT /users/:userId (${ENGINE})`, () => {
     assert.equal((await call(t.app, 'GET', `/users/${user.userId}`)).json().playerName, 'Renamed');
   });
 
-  it('should answer 409 naming body.playerName when the new one is taken by another user', async () => {
+  it('should answer 409 naming body.playerName when another user has the new one', async () => {
     await signUp(t.app, { playername: 'Taken Name' });
     const user = await signUp(t.app);
     const before = await snapshot(t.database.storage);
@@ -445,7 +445,7 @@ describe(`POST /users/auth/validate (${ENGINE})`, () => {
     assert.deepEqual(response.json(), { userId: user.userId });
   });
 
-  it('should answer wrong password and unknown user with the same 401 and the same body', async () => {
+  it('should answer the same 401 and body when the password is wrong or user unknown', async () => {
     const user = await signUp(t.app);
 
     const wrong = await call(t.app, 'POST', '/users/auth/validate', {
@@ -487,7 +487,7 @@ describe(`POST /users/auth/validate lock-out (${ENGINE})`, () => {
   });
   after(() => strict.close());
 
-  it('should answer 429 with Retry-After, even to the right password, after too many failures', async () => {
+  it('should answer 429 with Retry-After to the right password after max failures', async () => {
     const user = await signUp(strict.app);
     const attempt = (password: string) =>
       call(strict.app, 'POST', '/users/auth/validate', { username: user.username, password });
