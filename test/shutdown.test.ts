@@ -5,11 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createServiceData,
   ENGINE,
+  freePort,
   newUser,
   request,
   type ServiceData,
   type ServiceProcess,
   spawnService,
+  TEST_DATABASE_URL,
 } from './helpers.js';
 
 /** Sign-ups in flight at the signal; each hashes a password, so they take a while. */
@@ -115,4 +117,64 @@ describe(`shutdown on a signal (${ENGINE})`, () => {
       );
     });
   }
+});
+
+describe(`start-up and shutdown edges (${ENGINE})`, () => {
+  let service: ServiceProcess | undefined;
+  afterEach(async () => {
+    await service?.kill();
+    service = undefined;
+  });
+
+  /** Waits for the process to end, or gives up after the exit bound. */
+  function exitOf(running: ServiceProcess) {
+    return Promise.race([running.exited, sleep(EXIT_BOUND_MS, 'timeout' as const)]);
+  }
+
+  it('should exit 0 and log the shutdown when a signal comes during start-up retries', async () => {
+    const nobody = `postgres://postgres@127.0.0.1:${await freePort()}/none`;
+    service = await spawnService({ DATABASE_URL: nobody }, { waitForLive: false });
+    await service.waitForLog('database unreachable, retrying');
+
+    service.child.kill('SIGTERM');
+
+    assert.deepEqual(await exitOf(service), { code: 0, signal: null });
+    const started = service.logs.filter((line) => line.msg === 'shutdown started');
+    assert.equal(started.length, 1);
+  });
+
+  it('should exit 1 with the reason and no retry when the data folder is a file', async () => {
+    service = await spawnService({ DATA_DIR: '/etc/hostname' }, { waitForLive: false });
+
+    assert.deepEqual(await exitOf(service), { code: 1, signal: null });
+    const fatal = service.logs.find((line) => line.msg === 'database cannot be used');
+    assert.match(String(fatal?.reason), /EEXIST|ENOTDIR/);
+  });
+
+  it('should exit 1 with the reason and no retry when PostgreSQL refuses the role', async (t) => {
+    if (!TEST_DATABASE_URL) return t.skip('needs TEST_DATABASE_URL');
+    const url = new URL(TEST_DATABASE_URL);
+    url.username = 'no_such_role';
+    service = await spawnService({ DATABASE_URL: url.href }, { waitForLive: false });
+
+    assert.deepEqual(await exitOf(service), { code: 1, signal: null });
+    const fatal = service.logs.find((line) => line.msg === 'database cannot be used');
+    assert.match(String(fatal?.reason), /no_such_role/);
+    assert.equal(service.logs.filter((line) => line.msg.includes('retrying')).length, 0);
+  });
+
+  it('should still exit 0 on SIGTERM when its log reader has gone away', async () => {
+    const data = await createServiceData('cso2-epipe');
+    try {
+      service = await spawnService(data.env);
+      // Like `npm start | head -1`: the reading end of stdout closes.
+      service.child.stdout?.destroy();
+
+      service.child.kill('SIGTERM');
+
+      assert.deepEqual(await exitOf(service), { code: 0, signal: null });
+    } finally {
+      await data.remove();
+    }
+  });
 });
