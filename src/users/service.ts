@@ -182,5 +182,9 @@ function translateNameConflict(error: unknown, userField: string, playerField: s
   if (constraint.includes('player_name')) {
     return conflict('player_name_taken', `${playerField} is taken`, playerField);
   }
-  return conflict('user_name_taken', `${userField} is taken`, userField);
+  if (constraint.includes('user_name')) {
+    return conflict('user_name_taken', `${userField} is taken`, userField);
+  }
+  // Another key, such as an id that an import took without moving the id sequence.
+  return error;
 }
