@@ -469,96 +469,87 @@ describe(`malformed requests (${ENGINE})`, () => {
     expectProblem(response, response.statusCode, 'body');
     assert.equal(await snapshot(t.database.storage), before);
   });
-});
 
-describe(`JSON bodies (${ENGINE})`, () => {
-  let t: TestApp;
-  let ids: Ids;
-  before(async () => {
-    t = await startApp();
-    const { user } = await signUpAndLogIn(t.app);
-    ids = { owner: user.userId };
-  });
-  after(() => t.close());
-
-  /** A sign-up as raw bytes, with the headers of the case. */
-  function rawSignUp(payload: Buffer | string, headers: Record<string, string>) {
-    return t.app.inject({ method: 'POST', url: '/users', headers, payload });
-  }
-
-  it('should read an empty body with a JSON content type as no body', async () => {
-    const headers = { 'content-type': 'application/json' };
-    for (const url of ['/ping', '/users', `/sessions/${ids.owner}`, '/health/live']) {
-      const response = await t.app.inject({ method: 'GET', url, headers });
-      assert.equal(response.statusCode, 200, `GET ${url}: ${response.body}`);
+  describe('JSON bodies', () => {
+    /** A sign-up as raw bytes, with the headers of the case. */
+    function rawSignUp(payload: Buffer | string, headers: Record<string, string>) {
+      return t.app.inject({ method: 'POST', url: '/users', headers, payload });
     }
-    const beat = await t.app.inject({
-      method: 'POST',
-      url: `/sessions/${ids.owner}/heartbeat`,
-      headers,
-    });
-    assert.equal(beat.statusCode, 200, beat.body);
-  });
 
-  it('should answer 400 naming the body when a route needing one gets an empty one', async () => {
-    const before = await snapshot(t.database.storage);
-    for (const method of ['GET', 'DELETE'] as const) {
-      const response = await t.app.inject({
-        method,
-        url: '/users/session',
-        headers: { 'content-type': 'application/json' },
+    it('should read an empty body with a JSON content type as no body', async () => {
+      const headers = { 'content-type': 'application/json' };
+      for (const url of ['/ping', '/users', `/sessions/${ids.owner}`, '/health/live']) {
+        const response = await t.app.inject({ method: 'GET', url, headers });
+        assert.equal(response.statusCode, 200, `GET ${url}: ${response.body}`);
+      }
+      const beat = await t.app.inject({
+        method: 'POST',
+        url: `/sessions/${ids.owner}/heartbeat`,
+        headers,
       });
-      expectProblem(response, 400, 'body');
-    }
-    assert.equal(await snapshot(t.database.storage), before);
-  });
-
-  it('should answer 415 and store nothing when the body is in another charset', async () => {
-    const before = await snapshot(t.database.storage);
-    const latin1 = Buffer.from(
-      '{"username":"latin1","playername":"Jos\u00e9","password":"secret-1"}',
-      'latin1',
-    );
-    const response = await rawSignUp(latin1, {
-      'content-type': 'application/json; charset=iso-8859-1',
+      assert.equal(beat.statusCode, 200, beat.body);
     });
-    expectProblem(response, 415, 'UTF-8');
-    assert.equal(await snapshot(t.database.storage), before);
-  });
 
-  it('should answer 400 and store nothing when the bytes are not UTF-8', async () => {
-    const before = await snapshot(t.database.storage);
-    const bytes = Buffer.concat([
-      Buffer.from('{"username":"badutf8","playername":"Jos'),
-      Buffer.from([0xe9]),
-      Buffer.from('","password":"secret-1"}'),
-    ]);
-    const response = await rawSignUp(bytes, { 'content-type': 'application/json' });
-    expectProblem(response, 400, 'UTF-8');
-    assert.equal(await snapshot(t.database.storage), before);
-  });
-
-  it('should answer 415 and store nothing when the body says it is compressed', async () => {
-    const before = await snapshot(t.database.storage);
-    const body = JSON.stringify({ username: 'gzip1', playername: 'Gzip', password: 'secret-1' });
-    const response = await rawSignUp(body, {
-      'content-type': 'application/json',
-      'content-encoding': 'gzip',
+    it('should answer 400 naming the body when a route needing one gets an empty one', async () => {
+      const before = await snapshot(t.database.storage);
+      for (const method of ['GET', 'DELETE'] as const) {
+        const response = await t.app.inject({
+          method,
+          url: '/users/session',
+          headers: { 'content-type': 'application/json' },
+        });
+        expectProblem(response, 400, 'body');
+      }
+      assert.equal(await snapshot(t.database.storage), before);
     });
-    expectProblem(response, 415, 'compressed');
-    assert.equal(await snapshot(t.database.storage), before);
-  });
 
-  it('should name the prototype key when a body holds __proto__', async () => {
-    const response = await rawSignUp('{"__proto__":{"admin":true}}', {
-      'content-type': 'application/json',
+    it('should answer 415 and store nothing when the body is in another charset', async () => {
+      const before = await snapshot(t.database.storage);
+      const latin1 = Buffer.from(
+        '{"username":"latin1","playername":"Jos\u00e9","password":"secret-1"}',
+        'latin1',
+      );
+      const response = await rawSignUp(latin1, {
+        'content-type': 'application/json; charset=iso-8859-1',
+      });
+      expectProblem(response, 415, 'UTF-8');
+      assert.equal(await snapshot(t.database.storage), before);
     });
-    expectProblem(response, 400, '__proto__');
-  });
 
-  it('should answer 400 problem+json when the path is not valid percent-encoding', async () => {
-    for (const url of ['/users/%ff', '/users/byname/%ff', '/sessions/%e0%80']) {
-      expectProblem(await t.app.inject({ method: 'GET', url }), 400, 'path');
-    }
+    it('should answer 400 and store nothing when the bytes are not UTF-8', async () => {
+      const before = await snapshot(t.database.storage);
+      const bytes = Buffer.concat([
+        Buffer.from('{"username":"badutf8","playername":"Jos'),
+        Buffer.from([0xe9]),
+        Buffer.from('","password":"secret-1"}'),
+      ]);
+      const response = await rawSignUp(bytes, { 'content-type': 'application/json' });
+      expectProblem(response, 400, 'UTF-8');
+      assert.equal(await snapshot(t.database.storage), before);
+    });
+
+    it('should answer 415 and store nothing when the body says it is compressed', async () => {
+      const before = await snapshot(t.database.storage);
+      const body = JSON.stringify({ username: 'gzip1', playername: 'Gzip', password: 'secret-1' });
+      const response = await rawSignUp(body, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      });
+      expectProblem(response, 415, 'compressed');
+      assert.equal(await snapshot(t.database.storage), before);
+    });
+
+    it('should name the prototype key when a body holds __proto__', async () => {
+      const response = await rawSignUp('{"__proto__":{"admin":true}}', {
+        'content-type': 'application/json',
+      });
+      expectProblem(response, 400, '__proto__');
+    });
+
+    it('should answer 400 problem+json when the path is not valid percent-encoding', async () => {
+      for (const url of ['/users/%ff', '/users/byname/%ff', '/sessions/%e0%80']) {
+        expectProblem(await t.app.inject({ method: 'GET', url }), 400, 'path');
+      }
+    });
   });
 });
