@@ -31,7 +31,7 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 const PORT_IDS = [0, 256, 512];
 
 /** An integer from 1 to max, uniformly. */
-function pick(max: number): number {
+export function pick(max: number): number {
   return 1 + Math.floor(Math.random() * max);
 }
 

@@ -1,6 +1,6 @@
 import { SessionStore } from '../src/sessions/store.js';
 import type { BenchDatabase } from './databases.js';
-import type { Workload } from './phases.js';
+import { pick, type Workload } from './phases.js';
 import { rate } from './rate.js';
 
 /** How fast the service's own session store runs one statement, with no HTTP in front. */
@@ -8,11 +8,6 @@ export interface StoreRate {
   /** The service phase that sends the same statement. */
   phase: string;
   perSecond: number;
-}
-
-/** An integer from 1 to max, uniformly. */
-function pick(max: number): number {
-  return 1 + Math.floor(Math.random() * max);
 }
 
 /**

@@ -516,6 +516,18 @@ describe(`malformed requests (${ENGINE})`, () => {
       assert.equal(await snapshot(t.database.storage), before);
     });
 
+    it('should answer 415 and store nothing when the content type is malformed', async () => {
+      const before = await snapshot(t.database.storage);
+      const body = JSON.stringify({
+        username: 'ctype1',
+        playername: 'Ctype',
+        password: 'secret-1',
+      });
+      const response = await rawSignUp(body, { 'content-type': 'application/json; charset' });
+      expectProblem(response, 415, 'content type');
+      assert.equal(await snapshot(t.database.storage), before);
+    });
+
     it('should answer 400 and store nothing when the bytes are not UTF-8', async () => {
       const before = await snapshot(t.database.storage);
       const bytes = Buffer.concat([

@@ -1,3 +1,4 @@
+import contentType from 'content-type';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { ServiceError } from './errors.js';
@@ -58,7 +59,10 @@ function parseJsonBody(request: FastifyRequest, body: Buffer): unknown {
 }
 
 /** The charset parameter of a media type, in lower case, if it has one. */
-function charsetOf(contentType: string): string | undefined {
-  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType);
-  return match?.[1]?.toLowerCase();
+function charsetOf(header: string): string | undefined {
+  try {
+    return contentType.parse(header).parameters.charset?.toLowerCase();
+  } catch {
+    throw new ServiceError(415, 'unsupported_media_type', 'the content type is malformed');
+  }
 }

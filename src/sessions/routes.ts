@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { pageTooLarge } from '../http/errors.js';
-import { parseCount, parseId } from '../http/numbers.js';
+import { parseCount, parseId, parseOptionalCount } from '../http/numbers.js';
 import { Deleted, problems } from '../http/schemas.js';
 import { MAX_LOBBY_INDEX, SESSIONS_PAGE_MAX } from '../limits.js';
 import { loginRoute } from './login-route.js';
@@ -177,6 +177,5 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService
 };
 
 function lobbyFilter(text: string | undefined, field: string): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  return parseCount(text, field, 0, MAX_LOBBY_INDEX);
+  return parseOptionalCount(text, field, MAX_LOBBY_INDEX);
 }
